@@ -1,0 +1,104 @@
+/**
+ * Every error djps throws on purpose is a `DjpsError`. Callers branch on the
+ * subclass with `instanceof`, or on the stable string `code`.
+ */
+export class DjpsError extends Error {
+  /** A stable machine-readable code, e.g. `"VALIDATION"`. */
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A public input (argument or option) was not what the API expects. Nothing was written. */
+export class ValidationError extends DjpsError {
+  /** The dotted path of the offending input, e.g. `options.priority`. */
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super("VALIDATION", message);
+    this.field = field;
+  }
+}
+
+/** The configuration cannot work: no database to connect to, a bad schema name, and so on. */
+export class ConfigError extends DjpsError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("CONFIG", message, options);
+  }
+}
+
+/** Applying the schema failed: database unreachable, authentication, privileges, or a broken migration. */
+export class MigrationError extends DjpsError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("MIGRATION", message, options);
+  }
+}
+
+/** No job has the given id. */
+export class JobNotFoundError extends DjpsError {
+  readonly jobId: string;
+  constructor(jobId: string) {
+    super("JOB_NOT_FOUND", `No job with id \`${jobId}\``);
+    this.jobId = jobId;
+  }
+}
+
+/** The job exists but its state does not allow the operation (e.g. cancelling a running job). */
+export class InvalidStateError extends DjpsError {
+  readonly jobId: string;
+  readonly status: string;
+  constructor(jobId: string, status: string, operation: string, allowed: readonly string[]) {
+    super(
+      "INVALID_STATE",
+      `Cannot ${operation} job \`${jobId}\`: it is \`${status}\`, expected one of ${allowed.map((s) => `\`${s}\``).join(", ")}`,
+    );
+    this.jobId = jobId;
+    this.status = status;
+  }
+}
+
+/** The database answered with an error djps did not expect, or could not be reached. */
+export class DatabaseError extends DjpsError {
+  /** The PostgreSQL SQLSTATE, or the Node.js error code for network failures. */
+  readonly sqlState: string | undefined;
+  constructor(message: string, sqlState: string | undefined, options?: { cause?: unknown }) {
+    super("DATABASE", message, options);
+    this.sqlState = sqlState;
+  }
+}
+
+/**
+ * Throw this from a handler to fail the job at once, without further retries:
+ * the job goes straight to `dead`.
+ */
+export class PermanentJobError extends DjpsError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("PERMANENT_JOB_FAILURE", message, options);
+  }
+}
+
+/**
+ * Throw this from a handler (or call `ctx.snooze(ms)`) to put the job back
+ * for later without spending an attempt.
+ */
+export class SnoozeJob extends DjpsError {
+  readonly delayMs: number;
+  constructor(delayMs: number) {
+    super("SNOOZE", `Snoozed for ${delayMs} ms`);
+    this.delayMs = delayMs;
+  }
+}
+
+/** Turns anything thrown into an `Error`, so every catch handles one shape. */
+export function coerceError(thrown: unknown): Error {
+  if (thrown instanceof Error) return thrown;
+  if (typeof thrown === "string") return new Error(thrown);
+  try {
+    return new Error(`Non-error thrown: ${JSON.stringify(thrown)}`);
+  } catch {
+    return new Error(`Non-error thrown: ${String(thrown)}`);
+  }
+}

@@ -1,0 +1,67 @@
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { migrate as runMigrations } from "postgres-migrations";
+import { describeDatabaseError } from "./db.js";
+import { ConfigError, MigrationError } from "./errors.js";
+import { DEFAULT_SCHEMA, migrateOptionsSchema, type MigrateOptions } from "./options.js";
+import { quoteIdent } from "./schema-name.js";
+import { schemaLockKey, schemaMigrationsTableCreate } from "./sql/schemaMigrate.js";
+import { parse } from "./validate.js";
+
+export type { MigrateOptions };
+
+/** What a migration run did. */
+export interface MigrateResult {
+  /** The schema that was migrated. */
+  schema: string;
+  /** Names of the migrations applied by this run; empty when the schema was up to date. */
+  applied: string[];
+}
+
+/** Where the numbered .sql files live: beside `dist/` in the package, beside `src/` in the repo. */
+export const MIGRATIONS_DIR = fileURLToPath(new URL("../migrations", import.meta.url));
+
+/**
+ * Creates or upgrades the djps schema. Safe to run from several processes at
+ * once (they queue on an advisory lock; the later ones find nothing to do) and
+ * a no-op when the schema is up to date.
+ *
+ * @example
+ * await migrate({ connectionString: process.env.DATABASE_URL });
+ */
+export async function migrate(options: MigrateOptions = {}): Promise<MigrateResult> {
+  const opts = parse(migrateOptionsSchema, options, "options");
+  const schema = opts.schema ?? DEFAULT_SCHEMA;
+  const connectionString = opts.connectionString ?? process.env.DATABASE_URL;
+  if (!connectionString) {
+    throw new ConfigError("No database to migrate: pass `connectionString` or set the DATABASE_URL environment variable");
+  }
+  const log = opts.log ?? (() => {});
+  const client = new pg.Client({ connectionString, application_name: "djps migrate" });
+  // A connection lost mid-run surfaces through the failing query; don't crash the host.
+  client.on("error", () => {});
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new MigrationError(describeDatabaseError(error as Error), { cause: error });
+  }
+  try {
+    // Serialise migrators of this schema before touching anything, then give
+    // postgres-migrations its bookkeeping table inside our schema (its own
+    // existence check ignores the schema and would find another one).
+    await client.query("SELECT pg_advisory_lock($1)", [schemaLockKey(schema)]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+    await client.query(`SET search_path TO ${quoteIdent(schema)}`);
+    await client.query(schemaMigrationsTableCreate);
+    const done = await runMigrations({ client }, MIGRATIONS_DIR, { logger: () => {} });
+    const applied = done.filter((m) => m.id > 0).map((m) => m.fileName);
+    for (const name of applied) log(`applied ${name} to schema ${schema}`);
+    if (applied.length === 0) log(`schema ${schema} is up to date`);
+    return { schema, applied };
+  } catch (error) {
+    const cause = (error as { cause?: unknown }).cause ?? error;
+    throw new MigrationError(`Migrating schema \`${schema}\` failed: ${describeDatabaseError(cause as Error)}`, { cause: error });
+  } finally {
+    await client.end().catch(() => {});
+  }
+}

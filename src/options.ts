@@ -1,0 +1,133 @@
+import { z } from "zod";
+
+/**
+ * Zod schemas for every public input, with the defaults. Each schema's error
+ * message says what was expected, so `parse()` can build
+ * "Expected `field` to be <message>, got ...".
+ */
+
+export const JOB_STATUSES = ["queued", "running", "succeeded", "failed", "canceled", "dead"] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export const DEFAULT_SCHEMA = "djps";
+export const DEFAULT_QUEUE = "default";
+/** @default 3 */
+export const DEFAULT_MAX_ATTEMPTS = 3;
+/** @default 1 MiB */
+export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
+export const MAX_INT = 2_147_483_647;
+
+const NAME_TEXT = "a name of 1 to 128 characters from letters, digits and `_ . : - /`";
+/** Job types and queue names: safe in logs, metrics labels and CLI arguments. */
+export const nameSchema = z.string({ error: NAME_TEXT }).regex(/^[A-Za-z0-9_.:\/-]{1,128}$/, { error: NAME_TEXT });
+
+const SCHEMA_TEXT =
+  "a plain lower-case identifier (a letter or `_`, then letters, digits or `_`; at most 40 characters)";
+/** The PostgreSQL schema djps lives in: the one identifier spliced into SQL, so it is strict. */
+export const schemaNameSchema = z
+  .string({ error: SCHEMA_TEXT })
+  .regex(/^[a-z_][a-z0-9_]{0,39}$/, { error: SCHEMA_TEXT });
+
+export const intSchema = (min: number, max: number) => {
+  const text = `an integer from ${min} to ${max}`;
+  return z.number({ error: text }).int({ error: text }).min(min, { error: text }).max(max, { error: text });
+};
+
+const KEY_TEXT = "a string of 1 to 512 characters";
+export const idempotencyKeySchema = z
+  .string({ error: KEY_TEXT })
+  .min(1, { error: KEY_TEXT })
+  .max(512, { error: KEY_TEXT })
+  .refine((s) => !s.includes("\u0000") && s.isWellFormed(), { error: `${KEY_TEXT} without NUL or lone surrogates` });
+
+const DATE_TEXT = "a valid Date";
+export const dateSchema = z.date({ error: DATE_TEXT }).refine((d) => !Number.isNaN(d.getTime()), { error: DATE_TEXT });
+
+const ID_TEXT = "a job id (a UUID string)";
+export const jobIdSchema = z
+  .string({ error: ID_TEXT })
+  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, { error: ID_TEXT });
+
+export const statusSchema = z.enum(JOB_STATUSES, { error: `one of ${JOB_STATUSES.join(", ")}` });
+
+/** Ten years: a delay beyond this is almost surely a unit mistake. */
+const MAX_DELAY_MS = 10 * 365 * 24 * 3600 * 1000;
+
+export const enqueueOptionsShape = {
+  /** Same (type, key) again returns the first job with `created: false`. */
+  idempotencyKey: idempotencyKeySchema.optional(),
+  /** Higher runs first. @default 0 */
+  priority: intSchema(-32768, 32767).optional(),
+  /** Run no earlier than this many milliseconds from now. */
+  delayMs: intSchema(0, MAX_DELAY_MS).optional(),
+  /** Run no earlier than this time. */
+  runAt: dateSchema.optional(),
+  /** Attempts before the job is dead. @default 3 */
+  maxAttempts: intSchema(1, 1000).optional(),
+  /** The named queue. @default "default" */
+  queue: nameSchema.optional(),
+  /** Abort the handler after this long (overrides the worker's per-type timeout). */
+  timeoutMs: intSchema(1, MAX_INT).optional(),
+};
+
+/** Builds the enqueue options schema, with extra keys allowed by the caller (e.g. `client`). */
+export const enqueueOptionsWith = <E extends z.ZodRawShape>(extra: E) =>
+  z
+    .strictObject({ ...enqueueOptionsShape, ...extra }, { error: "an options object" })
+    .refine((o: { delayMs?: unknown; runAt?: unknown }) => o.delayMs === undefined || o.runAt === undefined, {
+      error: "given only when `delayMs` is not (pass one of `delayMs` and `runAt`)",
+      path: ["runAt"],
+    });
+
+export const enqueueOptionsSchema = enqueueOptionsWith({});
+export type EnqueueOptions = z.input<typeof enqueueOptionsSchema>;
+
+export const listJobsOptionsSchema = z.strictObject(
+  {
+    status: z.union([statusSchema, z.array(statusSchema, { error: "a status or a list of statuses" })]).optional(),
+    queue: nameSchema.optional(),
+    type: nameSchema.optional(),
+    /** @default 100 */
+    limit: intSchema(1, 1000).optional(),
+    /** The `nextCursor` of the previous page. */
+    cursor: z.string({ error: "a cursor returned by listJobs" }).optional(),
+  },
+  { error: "an options object" },
+);
+export type ListJobsOptions = z.input<typeof listJobsOptionsSchema>;
+
+export const connectionSchemaShape = {
+  connectionString: z.string({ error: "a PostgreSQL connection string" }).min(1, { error: "a PostgreSQL connection string" }).optional(),
+  pool: z
+    .custom<import("pg").Pool>((v) => v !== null && typeof v === "object" && typeof (v as any).query === "function" && typeof (v as any).connect === "function", {
+      error: "a pg.Pool",
+    })
+    .optional(),
+  schema: schemaNameSchema.optional(),
+};
+
+const zodSchemaSchema = z.custom<z.ZodType>((v) => v instanceof z.ZodType, { error: "a zod schema" });
+
+export const queueOptionsSchema = z.strictObject(
+  {
+    ...connectionSchemaShape,
+    /** Zod schemas per job type; payloads of those types are validated on enqueue. */
+    schemas: z.record(z.string(), zodSchemaSchema, { error: "an object of zod schemas by job type" }).optional(),
+    /** Largest accepted payload, in bytes of JSON. @default 1048576 */
+    maxPayloadBytes: intSchema(1, 256 * 1024 * 1024).optional(),
+    /** Connections in the pool djps creates (ignored with `pool`). @default 10 */
+    poolSize: intSchema(1, 1000).optional(),
+  },
+  { error: "an options object" },
+);
+
+export const migrateOptionsSchema = z.strictObject(
+  {
+    connectionString: connectionSchemaShape.connectionString,
+    schema: schemaNameSchema.optional(),
+    /** Called with each line of progress. */
+    log: z.custom<(line: string) => void>((v) => typeof v === "function", { error: "a function" }).optional(),
+  },
+  { error: "an options object" },
+);
+export type MigrateOptions = z.input<typeof migrateOptionsSchema>;

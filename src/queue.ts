@@ -1,0 +1,360 @@
+import type pg from "pg";
+import { z } from "zod";
+import { openPool, run, type Executor, type PoolHandle, type Statement } from "./db.js";
+import { ConfigError, InvalidStateError, JobNotFoundError, ValidationError } from "./errors.js";
+import {
+  DEFAULT_MAX_ATTEMPTS,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  DEFAULT_QUEUE,
+  enqueueOptionsSchema,
+  enqueueOptionsWith,
+  JOB_STATUSES,
+  jobIdSchema,
+  listJobsOptionsSchema,
+  nameSchema,
+  queueOptionsSchema,
+  type EnqueueOptions,
+  type ListJobsOptions,
+} from "./options.js";
+import { serializeJson } from "./payload.js";
+import { jobsChannel, schemaName } from "./schema-name.js";
+import { CANCELABLE, jobCancel } from "./sql/jobCancel.js";
+import { jobGet } from "./sql/jobGet.js";
+import { jobInsert } from "./sql/jobInsert.js";
+import { jobInsertMany } from "./sql/jobInsertMany.js";
+import { jobList } from "./sql/jobList.js";
+import { jobFromRow } from "./sql/jobRow.js";
+import { jobRetry, RETRYABLE } from "./sql/jobRetry.js";
+import { queueStats } from "./sql/queueStats.js";
+import type {
+  EnqueueResult,
+  Job,
+  JobPage,
+  JobSchemas,
+  JobStatus,
+  JobType,
+  PayloadOf,
+  QueueStats,
+  StatusCounts,
+} from "./types.js";
+import { uuidv7 } from "./uuid.js";
+import { parse } from "./validate.js";
+
+export type { EnqueueOptions, ListJobsOptions };
+
+/** Options for `new Queue()`. */
+export interface QueueOptions<S extends JobSchemas = JobSchemas> {
+  /** A PostgreSQL connection string. @default process.env.DATABASE_URL */
+  connectionString?: string;
+  /** An existing `pg.Pool` to use instead; `close()` leaves it open. */
+  pool?: pg.Pool;
+  /** The schema djps was migrated into. @default "djps" */
+  schema?: string;
+  /**
+   * Zod schemas by job type. Payloads of these types are type-checked at
+   * compile time and validated on enqueue; other types take any JSON.
+   * @example new Queue({ schemas: { send_email: z.object({ to: z.email() }) } })
+   */
+  schemas?: S;
+  /** Largest accepted payload, in bytes of JSON. @default 1048576 (1 MiB) */
+  maxPayloadBytes?: number;
+  /** Connections in the pool djps creates (ignored with `pool`). @default 10 */
+  poolSize?: number;
+}
+
+/** Per-call options that are not about the job: where to run the statement. */
+export interface CallOptions {
+  /**
+   * Run the statement on this client, inside the caller's transaction: the job
+   * exists (and workers are woken) only when that transaction commits.
+   */
+  client?: Executor;
+}
+
+/** One item of `enqueueMany`. */
+export interface EnqueueItem<S extends JobSchemas = JobSchemas, T extends JobType<S> = JobType<S>> {
+  type: T;
+  payload: PayloadOf<S, T>;
+  options?: EnqueueOptions;
+}
+
+const executorSchema = z.custom<Executor>((v) => v !== null && typeof v === "object" && typeof (v as any).query === "function", {
+  error: "a client with a query(text, values) method",
+});
+const callOptionsShape = { client: executorSchema.optional() };
+const enqueueCallSchema = enqueueOptionsWith(callOptionsShape);
+const callOptionsSchema = z.strictObject(callOptionsShape, { error: "an options object" });
+const itemSchema = z.strictObject(
+  { type: nameSchema, payload: z.unknown(), options: enqueueOptionsSchema.optional() },
+  { error: "an object with `type`, `payload` and optional `options`" },
+);
+const itemsSchema = z.array(itemSchema, { error: "an array of { type, payload, options }" }).max(100_000, {
+  error: "an array of at most 100000 items",
+});
+
+/** A row ready to insert: validated, serialised, with defaults applied. */
+interface PreparedJob {
+  queue: string;
+  type: string;
+  payload: string;
+  priority: number;
+  runAt: Date | null;
+  delayMs: number | null;
+  maxAttempts: number;
+  timeoutMs: number | null;
+  key: string | null;
+}
+
+/**
+ * The producer side: enqueue jobs and inspect or steer them.
+ *
+ * @example
+ * const queue = new Queue();                       // DATABASE_URL
+ * const { job, created } = await queue.enqueue("send_email", { to: "a@b.com" }, { idempotencyKey: "welcome-42" });
+ */
+export class Queue<S extends JobSchemas = {}> {
+  readonly #handle: PoolHandle;
+  readonly #schema: string;
+  readonly #channel: string;
+  readonly #schemas: Readonly<Record<string, z.ZodType>>;
+  readonly #maxPayloadBytes: number;
+  readonly #sql: {
+    insert: Statement;
+    insertMany: Statement;
+    get: Statement;
+    list: Statement;
+    cancel: Statement;
+    retry: Statement;
+    stats: Statement;
+  };
+  #closed: Promise<void> | undefined;
+
+  constructor(options: QueueOptions<S> = {}) {
+    const opts = parse(queueOptionsSchema, options, "options");
+    this.#schema = schemaName(opts.schema);
+    this.#channel = jobsChannel(this.#schema);
+    this.#schemas = Object.freeze({ ...(opts.schemas ?? {}) });
+    this.#maxPayloadBytes = opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    const s = this.#schema;
+    this.#sql = {
+      insert: jobInsert(s),
+      insertMany: jobInsertMany(s),
+      get: jobGet(s),
+      list: jobList(s),
+      cancel: jobCancel(s),
+      retry: jobRetry(s),
+      stats: queueStats(s),
+    };
+    this.#handle = openPool(opts, opts.poolSize ?? 10, "djps queue");
+  }
+
+  /** The schema this queue works in. */
+  get schema(): string {
+    return this.#schema;
+  }
+
+  /** The pool this queue runs on (its own, or the one it was given). */
+  get pool(): pg.Pool {
+    return this.#handle.pool;
+  }
+
+  /**
+   * Adds a job. With an `idempotencyKey`, a second enqueue of the same
+   * (type, key) returns the first job and `created: false`, also under races.
+   */
+  async enqueue<T extends JobType<S>>(
+    type: T,
+    payload: PayloadOf<S, T>,
+    options: EnqueueOptions & CallOptions = {},
+  ): Promise<EnqueueResult<PayloadOf<S, T>>> {
+    this.#assertOpen();
+    const { client, ...jobOptions } = parse(enqueueCallSchema, options, "options");
+    const job = this.#prepare(type, payload, jobOptions, "");
+    const rows = await this.#run(client, this.#sql.insert, [
+      job.queue,
+      job.type,
+      job.payload,
+      job.priority,
+      job.runAt,
+      job.delayMs,
+      job.maxAttempts,
+      job.timeoutMs,
+      job.key,
+      this.#channel,
+    ]);
+    const row = rows[0];
+    return { job: jobFromRow(row) as Job<PayloadOf<S, T>>, created: row.created };
+  }
+
+  /**
+   * Adds many jobs in one statement. Each item's idempotency key is honoured
+   * against existing rows and within the batch (a repeated key returns the
+   * first item's job with `created: false`). Results come in item order.
+   */
+  async enqueueMany(items: ReadonlyArray<EnqueueItem<S>>, options: CallOptions = {}): Promise<EnqueueResult[]> {
+    this.#assertOpen();
+    const { client } = parse(callOptionsSchema, options, "options");
+    const list = parse(itemsSchema, items, "items");
+    if (list.length === 0) return [];
+    const prepared = list.map((item, i) => this.#prepare(item.type, item.payload, item.options ?? {}, `items.${i}.`));
+    // The first item with a given (type, key) is inserted; later ones share its result.
+    const firstIndex = new Map<string, number>();
+    const sources: number[] = [];
+    const ids: string[] = [];
+    const inserted: PreparedJob[] = [];
+    prepared.forEach((job, i) => {
+      const dedupeKey = job.key === null ? null : `${job.type}\u0000${job.key}`;
+      const seen = dedupeKey === null ? undefined : firstIndex.get(dedupeKey);
+      if (seen !== undefined) {
+        sources.push(seen);
+        return;
+      }
+      if (dedupeKey !== null) firstIndex.set(dedupeKey, i);
+      sources.push(i);
+      ids.push(uuidv7());
+      inserted.push(job);
+    });
+    const rows = await this.#run(client, this.#sql.insertMany, [
+      ids,
+      inserted.map((j) => j.queue),
+      inserted.map((j) => j.type),
+      inserted.map((j) => j.payload),
+      inserted.map((j) => j.priority),
+      inserted.map((j) => j.runAt),
+      inserted.map((j) => j.delayMs),
+      inserted.map((j) => j.maxAttempts),
+      inserted.map((j) => j.timeoutMs),
+      inserted.map((j) => j.key),
+      this.#channel,
+    ]);
+    const byId = new Map<string, any>();
+    const byKey = new Map<string, any>();
+    for (const row of rows) {
+      if (row.created) byId.set(row.id, row);
+      else byKey.set(`${row.type}\u0000${row.idempotency_key}`, row);
+    }
+    const results: EnqueueResult[] = [];
+    let insertIndex = 0;
+    for (let i = 0; i < prepared.length; i++) {
+      if (sources[i] !== i) {
+        const first = results[sources[i]!]!;
+        results.push({ job: first.job, created: false });
+        continue;
+      }
+      const job = prepared[i]!;
+      const row = byId.get(ids[insertIndex++]!) ?? byKey.get(`${job.type}\u0000${job.key}`);
+      results.push({ job: jobFromRow(row), created: row.created });
+    }
+    return results;
+  }
+
+  /** The job with this id, or `null`. */
+  async getJob(id: string, options: CallOptions = {}): Promise<Job | null> {
+    const jobId = parse(jobIdSchema, id, "id");
+    const { client } = parse(callOptionsSchema, options, "options");
+    this.#assertOpen();
+    const rows = await this.#run(client, this.#sql.get, [jobId]);
+    return rows[0] ? jobFromRow(rows[0]) : null;
+  }
+
+  /**
+   * Jobs newest first, filtered by status, queue and type, a page at a time.
+   * @example
+   * let page = await queue.listJobs({ status: "dead", limit: 50 });
+   * while (page.nextCursor) page = await queue.listJobs({ status: "dead", limit: 50, cursor: page.nextCursor });
+   */
+  async listJobs(options: ListJobsOptions = {}): Promise<JobPage> {
+    const opts = parse(listJobsOptionsSchema, options, "options");
+    const cursor = opts.cursor === undefined ? null : parse(jobIdSchema, opts.cursor, "options.cursor");
+    const statuses = opts.status === undefined ? null : Array.isArray(opts.status) ? opts.status : [opts.status];
+    const limit = opts.limit ?? 100;
+    this.#assertOpen();
+    const rows = await this.#run(undefined, this.#sql.list, [statuses, opts.queue ?? null, opts.type ?? null, cursor, limit + 1]);
+    const jobs = rows.slice(0, limit).map(jobFromRow);
+    return { jobs, nextCursor: rows.length > limit ? jobs[jobs.length - 1]!.id : null };
+  }
+
+  /** Cancels a queued or failed job. Throws `InvalidStateError` for any other state. */
+  async cancel(id: string, options: CallOptions = {}): Promise<Job> {
+    return this.#transition(id, options, this.#sql.cancel, [], "cancel", CANCELABLE);
+  }
+
+  /** Puts a failed, dead or canceled job back to `queued`, runnable now. */
+  async retry(id: string, options: CallOptions = {}): Promise<Job> {
+    return this.#transition(id, options, this.#sql.retry, [this.#channel], "retry", RETRYABLE);
+  }
+
+  /** Job counts per queue and status. */
+  async stats(): Promise<QueueStats> {
+    this.#assertOpen();
+    const rows = await this.#run(undefined, this.#sql.stats, []);
+    const zero = (): StatusCounts => Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as StatusCounts;
+    const totals = zero();
+    const queues = new Map<string, { queue: string; counts: StatusCounts; total: number }>();
+    for (const row of rows) {
+      let entry = queues.get(row.queue);
+      if (!entry) queues.set(row.queue, (entry = { queue: row.queue, counts: zero(), total: 0 }));
+      entry.counts[row.status as JobStatus] += row.count;
+      entry.total += row.count;
+      totals[row.status as JobStatus] += row.count;
+    }
+    return { queues: [...queues.values()], totals };
+  }
+
+  /** Ends the pool if this queue created it. Safe to call twice. */
+  close(): Promise<void> {
+    this.#closed ??= this.#handle.owned ? this.#handle.pool.end() : Promise.resolve();
+    return this.#closed;
+  }
+
+  async #transition(
+    id: string,
+    options: CallOptions,
+    sql: Statement,
+    extra: unknown[],
+    operation: string,
+    allowed: readonly string[],
+  ): Promise<Job> {
+    const jobId = parse(jobIdSchema, id, "id");
+    const { client } = parse(callOptionsSchema, options, "options");
+    this.#assertOpen();
+    const rows = await this.#run(client, sql, [jobId, ...extra]);
+    if (rows[0]) return jobFromRow(rows[0]);
+    const current = await this.#run(client, this.#sql.get, [jobId]);
+    if (!current[0]) throw new JobNotFoundError(jobId);
+    throw new InvalidStateError(jobId, current[0].status, operation, allowed);
+  }
+
+  #prepare(type: unknown, payload: unknown, options: EnqueueOptions, prefix: string): PreparedJob {
+    const jobType = parse(nameSchema, type, `${prefix}type`);
+    const opts = options;
+    const schema = this.#schemas[jobType];
+    if (schema) {
+      const result = schema.safeParse(payload);
+      if (!result.success) {
+        const issue = result.error.issues[0]!;
+        const at = [`${prefix}payload`, ...issue.path.map(String)].join(".");
+        throw new ValidationError(at, `Invalid \`${at}\` for job type \`${jobType}\`: ${issue.message}`);
+      }
+    }
+    return {
+      queue: opts.queue ?? DEFAULT_QUEUE,
+      type: jobType,
+      payload: serializeJson(payload, `${prefix}payload`, this.#maxPayloadBytes),
+      priority: opts.priority ?? 0,
+      runAt: opts.runAt ?? null,
+      delayMs: opts.delayMs ?? null,
+      maxAttempts: opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+      timeoutMs: opts.timeoutMs ?? null,
+      key: opts.idempotencyKey ?? null,
+    };
+  }
+
+  #run(client: Executor | undefined, sql: Statement, values: unknown[]): Promise<any[]> {
+    return client ? run(client, sql, values, false) : run(this.#handle.pool, sql, values, true);
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ConfigError("This Queue is closed");
+  }
+}

@@ -1,0 +1,36 @@
+import { statement, type Statement } from "../db.js";
+import { quoteIdent } from "../schema-name.js";
+import { JOB_COLUMNS } from "./jobRow.js";
+
+/**
+ * Inserts many jobs in one statement from parallel arrays (`unnest`), with the
+ * same idempotency rule as `jobInsert`. The caller passes ids (UUIDv7) so it
+ * can match returned rows to its items; rows that existed come back with
+ * `created = false` and their own id. Keys must be unique within one call.
+ * One NOTIFY per distinct queue with runnable new jobs.
+ *
+ * $1 ids, $2 queues, $3 types, $4 payload json texts, $5 priorities,
+ * $6 run_at (nulls: now), $7 delay ms (nulls: none), $8 max_attempts,
+ * $9 timeout_ms, $10 keys, $11 channel
+ */
+export const jobInsertMany = (schema: string): Statement =>
+  statement(
+    schema,
+    "jobInsertMany",
+    `WITH ins AS (
+  INSERT INTO ${quoteIdent(schema)}.jobs AS j
+    (id, queue, type, payload, priority, run_at, max_attempts, timeout_ms, idempotency_key)
+  SELECT u.id, u.queue, u.type, u.payload::jsonb, u.priority,
+    COALESCE(u.run_at, now() + make_interval(secs => COALESCE(u.delay_ms, 0) / 1000)),
+    u.max_attempts, u.timeout_ms, u.key
+  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::timestamptz[],
+              $7::float8[], $8::int[], $9::int[], $10::text[])
+    AS u(id, queue, type, payload, priority, run_at, delay_ms, max_attempts, timeout_ms, key)
+  ON CONFLICT (type, idempotency_key) WHERE idempotency_key IS NOT NULL
+    DO UPDATE SET type = EXCLUDED.type
+  RETURNING ${JOB_COLUMNS}, (xmax = 0) AS created
+), wake AS (
+  SELECT pg_notify($11, q.queue) FROM (SELECT DISTINCT queue FROM ins WHERE created AND run_at <= now()) q
+)
+SELECT * FROM ins WHERE (SELECT count(*) FROM wake) >= 0`,
+  );

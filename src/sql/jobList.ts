@@ -1,0 +1,22 @@
+import { statement, type Statement } from "../db.js";
+import { quoteIdent } from "../schema-name.js";
+import { JOB_COLUMNS } from "./jobRow.js";
+
+/**
+ * A page of jobs, newest first, by keyset on the time-ordered id (no OFFSET,
+ * so deep pages cost what the first one does).
+ * $1 statuses (null: any), $2 queue (null: any), $3 type (null: any),
+ * $4 cursor id (null: from the newest), $5 limit
+ */
+export const jobList = (schema: string): Statement =>
+  statement(
+    schema,
+    "jobList",
+    `SELECT ${JOB_COLUMNS} FROM ${quoteIdent(schema)}.jobs
+WHERE ($1::text[] IS NULL OR status = ANY($1::text[]))
+  AND ($2::text IS NULL OR queue = $2::text)
+  AND ($3::text IS NULL OR type = $3::text)
+  AND ($4::uuid IS NULL OR id < $4::uuid)
+ORDER BY id DESC
+LIMIT $5`,
+  );

