@@ -1,5 +1,16 @@
 export { Queue } from "./queue.js";
 export type { QueueOptions, CallOptions, EnqueueItem, EnqueueOptions, ListJobsOptions } from "./queue.js";
+export { Worker } from "./worker/worker.js";
+export type { WorkerOptions, Handlers, HandlerSpec } from "./worker/worker.js";
+export type { Handler, JobContext } from "./worker/executor.js";
+export type { BackoffOptions } from "./worker/options.js";
+export { DEFAULT_BACKOFF } from "./worker/options.js";
+export { retryDelayMs } from "./worker/backoff.js";
+export type { RescueResult } from "./maintenance/rescuer.js";
+export type { WorkerEvents, QueueEvents } from "./events.js";
+export { silentLogger, consoleLogger } from "./logger.js";
+export type { Logger } from "./logger.js";
+export { ERROR_HISTORY_LIMIT } from "./sql/jobFail.js";
 export { migrate, MIGRATIONS_DIR } from "./migrate.js";
 export type { MigrateOptions, MigrateResult } from "./migrate.js";
 export {

@@ -5,7 +5,8 @@ import { describeDatabaseError } from "./db.js";
 import { ConfigError, MigrationError } from "./errors.js";
 import { DEFAULT_SCHEMA, migrateOptionsSchema, type MigrateOptions } from "./options.js";
 import { quoteIdent } from "./schema-name.js";
-import { schemaLockKey, schemaMigrationsTableCreate } from "./sql/schemaMigrate.js";
+import { lockKey } from "./sql/lockKey.js";
+import { schemaMigrationsTableCreate } from "./sql/schemaMigrate.js";
 import { parse } from "./validate.js";
 
 export type { MigrateOptions };
@@ -49,7 +50,7 @@ export async function migrate(options: MigrateOptions = {}): Promise<MigrateResu
     // Serialise migrators of this schema before touching anything, then give
     // postgres-migrations its bookkeeping table inside our schema (its own
     // existence check ignores the schema and would find another one).
-    await client.query("SELECT pg_advisory_lock($1)", [schemaLockKey(schema)]);
+    await client.query("SELECT pg_advisory_lock($1)", [lockKey(`djps:migrate:${schema}`)]);
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
     await client.query(`SET search_path TO ${quoteIdent(schema)}`);
     await client.query(schemaMigrationsTableCreate);

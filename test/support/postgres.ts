@@ -72,7 +72,7 @@ async function startEmbedded(options: StartOptions): Promise<TestServer> {
     authMethod: "scram-sha-256",
     postgresFlags: Object.entries(settings).flatMap(([k, v]) => ["-c", `${k}=${v}`]),
     onLog: options.onLog ?? (() => {}),
-    onError: options.onLog ?? (() => {}),
+    onError: (message: unknown) => options.onLog?.(String(message)),
   });
   await server.initialise();
   await server.start();

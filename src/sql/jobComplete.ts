@@ -1,0 +1,21 @@
+import { statement, type Statement } from "../db.js";
+import { quoteIdent } from "../schema-name.js";
+
+/**
+ * Marks many jobs succeeded in one statement, fenced: a row changes only if it
+ * is still running under this worker at the same attempt. Returns the ids that
+ * changed; a missing id means this worker had lost the job.
+ *
+ * $1 ids, $2 attempts, $3 results as JSON text (null: none), $4 worker id
+ */
+export const jobComplete = (schema: string): Statement =>
+  statement(
+    schema,
+    "jobComplete",
+    `UPDATE ${quoteIdent(schema)}.jobs AS j
+SET status = 'succeeded', result = u.result::jsonb, locked_until = NULL,
+    finished_at = now(), updated_at = now()
+FROM unnest($1::uuid[], $2::int[], $3::text[]) AS u(id, attempt, result)
+WHERE j.id = u.id AND j.status = 'running' AND j.locked_by = $4 AND j.attempts = u.attempt
+RETURNING j.id`,
+  );

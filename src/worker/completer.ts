@@ -1,0 +1,136 @@
+import type { Statement } from "../db.js";
+import type { Job } from "../types.js";
+
+/** What became of a job once its outcome reached the database. */
+export type Outcome =
+  | { kind: "succeeded" }
+  | { kind: "failed"; runAt: Date }
+  | { kind: "dead" }
+  | { kind: "snoozed"; runAt: Date }
+  /** The row was no longer running under this worker at this attempt: nothing was written. */
+  | { kind: "lost" };
+
+interface Pending<T> {
+  job: Job;
+  data: T;
+  resolve(outcome: Outcome): void;
+  reject(error: Error): void;
+}
+
+/** One kind of outcome write: how to turn a batch into a statement, and its rows into outcomes. */
+export interface BatchWriter<T> {
+  /** Runs one statement for the batch; returns outcome by job id for the rows that changed. */
+  write(batch: ReadonlyArray<{ job: Job; data: T }>): Promise<Map<string, Outcome>>;
+}
+
+/** Longest batch one statement carries. */
+const MAX_BATCH = 1000;
+
+/**
+ * Coalesces outcome writes of one kind: a lone item is written at once; items
+ * arriving while a write is in flight wait and go together in the next one.
+ * A failed write is retried with backoff (the jobs stay leased meanwhile)
+ * until it succeeds or `close()` gives up on it.
+ */
+export class Batcher<T> {
+  #queue: Pending<T>[] = [];
+  #flushing: Promise<void> | undefined;
+  #closing = false;
+  readonly #writer: BatchWriter<T>;
+  readonly #onError: (error: Error) => void;
+
+  constructor(writer: BatchWriter<T>, onError: (error: Error) => void) {
+    this.#writer = writer;
+    this.#onError = onError;
+  }
+
+  /** Items waiting or being written. */
+  get size(): number {
+    return this.#queue.length;
+  }
+
+  push(job: Job, data: T): Promise<Outcome> {
+    return new Promise<Outcome>((resolve, reject) => {
+      this.#queue.push({ job, data, resolve, reject });
+      this.#flushing ??= this.#flush();
+    });
+  }
+
+  /** Resolves when everything pushed so far is written (or given up on, when closing). */
+  async drain(): Promise<void> {
+    while (this.#flushing) await this.#flushing;
+  }
+
+  /** Stops retrying failed writes: what cannot be written now is rejected (its leases will pass and be rescued). */
+  async close(): Promise<void> {
+    this.#closing = true;
+    await this.drain();
+  }
+
+  async #flush(): Promise<void> {
+    let failures = 0;
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.slice(0, MAX_BATCH);
+      try {
+        const outcomes = await this.#writer.write(batch);
+        this.#queue.splice(0, batch.length);
+        failures = 0;
+        for (const item of batch) item.resolve(outcomes.get(item.job.id) ?? { kind: "lost" });
+      } catch (error) {
+        failures++;
+        this.#onError(error as Error);
+        if (this.#closing && failures >= 3) {
+          this.#queue.splice(0, batch.length);
+          for (const item of batch) item.reject(error as Error);
+          continue;
+        }
+        await new Promise((r) => setTimeout(r, Math.min(5000, 50 * 2 ** failures)));
+      }
+    }
+    this.#flushing = undefined;
+  }
+}
+
+/** Runs a named statement on the worker's pool. */
+export type RunStatement = (sql: Statement, values: unknown[]) => Promise<any[]>;
+
+export interface FailData {
+  message: string;
+  stack: string | null;
+  delayMs: number;
+  permanent: boolean;
+}
+
+/** Writes successes: one fenced UPDATE over unnest of ids, attempts and results. */
+export const completeWriter = (run: RunStatement, sql: Statement, workerId: string): BatchWriter<string | null> => ({
+  async write(batch) {
+    const rows = await run(sql, [batch.map((b) => b.job.id), batch.map((b) => b.job.attempts), batch.map((b) => b.data), workerId]);
+    return new Map(rows.map((r) => [r.id as string, { kind: "succeeded" } as Outcome]));
+  },
+});
+
+/** Writes failures: to `failed` with a retry time, or to `dead`. */
+export const failWriter = (run: RunStatement, sql: Statement, workerId: string): BatchWriter<FailData> => ({
+  async write(batch) {
+    const rows = await run(sql, [
+      batch.map((b) => b.job.id),
+      batch.map((b) => b.job.attempts),
+      batch.map((b) => b.data.message),
+      batch.map((b) => b.data.stack),
+      batch.map((b) => b.data.delayMs),
+      batch.map((b) => b.data.permanent),
+      workerId,
+    ]);
+    return new Map(
+      rows.map((r) => [r.id as string, (r.status === "dead" ? { kind: "dead" } : { kind: "failed", runAt: r.run_at }) as Outcome]),
+    );
+  },
+});
+
+/** Writes snoozes and shutdown releases: back to `queued` without spending an attempt. */
+export const snoozeWriter = (run: RunStatement, sql: Statement, workerId: string, channel: string): BatchWriter<number> => ({
+  async write(batch) {
+    const rows = await run(sql, [batch.map((b) => b.job.id), batch.map((b) => b.job.attempts), batch.map((b) => b.data), workerId, channel]);
+    return new Map(rows.map((r) => [r.id as string, { kind: "snoozed", runAt: r.run_at } as Outcome]));
+  },
+});

@@ -1,0 +1,123 @@
+import type { z } from "zod";
+import { coerceError, PermanentJobError, SnoozeJob, type ValidationError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import { serializeJson } from "../payload.js";
+import type { Job } from "../types.js";
+import type { BackoffOptions } from "./options.js";
+
+/** What a handler gets besides its payload. */
+export interface JobContext<Payload = unknown> {
+  /** The job as claimed (status `running`, `attempts` counting this attempt). */
+  readonly job: Job<Payload>;
+  /** This attempt's number, from 1. */
+  readonly attempt: number;
+  /** The worker running the job. */
+  readonly workerId: string;
+  /**
+   * Aborted when the job times out, when this worker loses the job's lease, or
+   * when shutdown passes its grace period. Pass it to anything that accepts one.
+   */
+  readonly signal: AbortSignal;
+  /** A logger scoped to this job. */
+  readonly logger: Logger;
+  /**
+   * Extends this job's lease now (the worker also does this on its own on a
+   * timer). Rejects with the signal's reason if the lease was lost.
+   */
+  heartbeat(): Promise<void>;
+  /** Ends this attempt and runs the job again after `delayMs`, without spending an attempt. */
+  snooze(delayMs: number): never;
+}
+
+/** A handler: returns the job's result (any JSON, stored on the job) or throws to fail the attempt. */
+export type Handler<Payload = any, Result = unknown> = (payload: Payload, ctx: JobContext<Payload>) => Promise<Result> | Result;
+
+/** A job type's handler and its settings, resolved once at construction. */
+export interface ResolvedHandler {
+  handler: Handler;
+  timeoutMs: number | undefined;
+  backoff: Required<BackoffOptions>;
+  schema: z.ZodType | undefined;
+}
+
+/** What the executor decided; the worker writes it. */
+export type Verdict =
+  | { kind: "complete"; result: string | null }
+  | { kind: "fail"; error: Error; permanent: boolean }
+  | { kind: "snooze"; delayMs: number }
+  /** The attempt was cut off (lease lost, or released at shutdown): write nothing. */
+  | { kind: "abandon" };
+
+/** Why a job's signal was aborted. */
+export class AbortReason extends Error {
+  constructor(readonly why: "timeout" | "lease-lost" | "shutdown", message: string) {
+    super(message);
+    this.name = why === "timeout" ? "TimeoutError" : "AbortError";
+  }
+}
+
+/** The result as JSON text; one that cannot be stored fails the job for good (a retry would do the same). */
+function storableResult(value: unknown): string | null {
+  if (value === undefined) return null;
+  try {
+    return serializeJson(value, "result", MAX_RESULT_BYTES);
+  } catch (error) {
+    throw new PermanentJobError(`The handler's result cannot be stored: ${(error as ValidationError).message}`);
+  }
+}
+
+/** The largest result stored (results are for small summaries; big data belongs elsewhere). */
+const MAX_RESULT_BYTES = 1024 * 1024;
+
+/**
+ * Runs one job's handler: validates the payload when a schema is registered,
+ * arms the timeout, and turns whatever happens into a `Verdict`. A timeout
+ * aborts the signal and fails the attempt at once; a handler that ignores its
+ * signal keeps running in the background and its result is discarded.
+ */
+export async function execute(
+  job: Job,
+  spec: ResolvedHandler,
+  controller: AbortController,
+  ctx: JobContext,
+): Promise<Verdict> {
+  const timeoutMs = job.timeoutMs ?? spec.timeoutMs;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    let payload: unknown = job.payload;
+    if (spec.schema) {
+      const parsed = spec.schema.safeParse(payload);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        const at = ["payload", ...issue.path.map(String)].join(".");
+        throw new PermanentJobError(`Invalid \`${at}\` for job type \`${job.type}\`: ${issue.message}`);
+      }
+      payload = parsed.data;
+    }
+    const running = Promise.resolve().then(() => spec.handler(payload, ctx));
+    const ended = new Promise<never>((_, reject) => {
+      const onAbort = () => reject(controller.signal.reason);
+      if (controller.signal.aborted) onAbort();
+      else controller.signal.addEventListener("abort", onAbort, { once: true });
+    });
+    if (timeoutMs !== undefined) {
+      timer = setTimeout(
+        () => controller.abort(new AbortReason("timeout", `Timed out after ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    }
+    // Keep an unhandled rejection from a handler that outlives its attempt quiet.
+    running.catch(() => {});
+    const value = await Promise.race([running, ended]);
+    return { kind: "complete", result: storableResult(value) };
+  } catch (thrown) {
+    const reason = controller.signal.aborted ? controller.signal.reason : undefined;
+    if (reason instanceof AbortReason && reason.why !== "timeout") return { kind: "abandon" };
+    if (reason instanceof AbortReason) return { kind: "fail", error: reason, permanent: false };
+    if (thrown instanceof SnoozeJob) return { kind: "snooze", delayMs: thrown.delayMs };
+    const error = coerceError(thrown);
+    return { kind: "fail", error, permanent: error instanceof PermanentJobError };
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,97 @@
+import type pg from "pg";
+import { quoteIdent } from "../schema-name.js";
+
+export interface NotifierHooks {
+  /** A notification for one of our queues arrived (payload: the queue name). */
+  onNotify(queue: string): void;
+  /** The LISTEN is in place (again). After a reconnect the caller should look for work it may have missed. */
+  onListening(reconnect: boolean): void;
+  onError(error: Error): void;
+}
+
+/**
+ * Holds one connection that LISTENs on the schema's jobs channel. If the
+ * connection drops, it reconnects with jittered exponential backoff
+ * (100 ms doubling to 30 s) until closed; polling covers the gap.
+ */
+export class Notifier {
+  readonly #pool: pg.Pool;
+  readonly #channel: string;
+  readonly #hooks: NotifierHooks;
+  #client: pg.PoolClient | undefined;
+  #closed = false;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #failures = 0;
+  #connected = false;
+
+  constructor(pool: pg.Pool, channel: string, hooks: NotifierHooks) {
+    this.#pool = pool;
+    this.#channel = channel;
+    this.#hooks = hooks;
+  }
+
+  /** Resolves once the first LISTEN is in place, or rejects if it could not be (reconnecting goes on). */
+  async start(): Promise<void> {
+    await this.#connect(false);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#retryTimer);
+    const client = this.#client;
+    this.#client = undefined;
+    if (client) {
+      client.removeAllListeners("notification");
+      await client.query(`UNLISTEN ${quoteIdent(this.#channel)}`).catch(() => {});
+      client.release();
+    }
+  }
+
+  async #connect(reconnect: boolean): Promise<void> {
+    if (this.#closed) return;
+    let client: pg.PoolClient | undefined;
+    try {
+      client = await this.#pool.connect();
+      client.on("notification", (message) => this.#hooks.onNotify(message.payload ?? ""));
+      client.on("error", (error) => this.#lost(client!, error));
+      await client.query(`LISTEN ${quoteIdent(this.#channel)}`);
+      if (this.#closed) {
+        client.release();
+        return;
+      }
+      this.#client = client;
+      this.#failures = 0;
+      this.#connected = true;
+      this.#hooks.onListening(reconnect);
+    } catch (error) {
+      if (client) this.#lost(client, error as Error);
+      else this.#scheduleRetry(error as Error);
+      if (!reconnect) throw error;
+    }
+  }
+
+  #lost(client: pg.PoolClient, error: Error): void {
+    if (this.#client === client) this.#client = undefined;
+    client.removeAllListeners("notification");
+    // Destroy the broken connection instead of returning it to the pool.
+    try {
+      client.release(error);
+    } catch {
+      // released already
+    }
+    this.#scheduleRetry(error);
+  }
+
+  #scheduleRetry(error: Error): void {
+    if (this.#closed || this.#retryTimer) return;
+    if (this.#connected || this.#failures === 0) this.#hooks.onError(error);
+    this.#connected = false;
+    const delay = Math.min(30_000, 100 * 2 ** this.#failures) * (0.5 + Math.random() / 2);
+    this.#failures++;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      void this.#connect(true).catch(() => {});
+    }, delay);
+    this.#retryTimer.unref();
+  }
+}

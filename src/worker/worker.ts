@@ -1,0 +1,508 @@
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
+import type pg from "pg";
+import type { z } from "zod";
+import { openPool, run, type PoolHandle, type Statement } from "../db.js";
+import { ConfigError, coerceError, DatabaseError, SnoozeJob } from "../errors.js";
+import { TypedEmitter, type WorkerEvents } from "../events.js";
+import { scopeLogger, silentLogger, type Logger } from "../logger.js";
+import { Rescuer, type RescueResult } from "../maintenance/rescuer.js";
+import { jobsChannel, schemaName } from "../schema-name.js";
+import { schemaCheck } from "../sql/schemaCheck.js";
+import { jobClaim } from "../sql/jobClaim.js";
+import { jobComplete } from "../sql/jobComplete.js";
+import { jobFail } from "../sql/jobFail.js";
+import { jobHeartbeat } from "../sql/jobHeartbeat.js";
+import { jobRescue } from "../sql/jobRescue.js";
+import { jobFromRow } from "../sql/jobRow.js";
+import { jobSnooze } from "../sql/jobSnooze.js";
+import type { Job, JobSchemas, ParsedPayloadOf } from "../types.js";
+import { parse } from "../validate.js";
+import { retryDelayMs } from "./backoff.js";
+import { Batcher, completeWriter, failWriter, snoozeWriter, type FailData, type Outcome } from "./completer.js";
+import { AbortReason, execute, type Handler, type JobContext, type ResolvedHandler } from "./executor.js";
+import { Ticker } from "./heartbeat.js";
+import { Notifier } from "./notifier.js";
+import { DEFAULT_BACKOFF, handlersSchema, workerOptionsSchema, type BackoffOptions } from "./options.js";
+
+/** A handler with per-type settings. */
+export interface HandlerSpec<Payload = any, Result = unknown> {
+  handler: Handler<Payload, Result>;
+  /** Abort the handler and fail the attempt after this long (a job's own `timeoutMs` wins). */
+  timeoutMs?: number;
+  /** Retry timing for this type, over the worker's. */
+  backoff?: BackoffOptions;
+  /** Validates the payload before the handler runs (over the worker's `schemas`). */
+  schema?: z.ZodType;
+}
+
+/** Handlers by job type; typed by the worker's `schemas` where registered. */
+export type Handlers<S extends JobSchemas = {}> = {
+  [T in keyof S & string]?: Handler<ParsedPayloadOf<S, T>> | HandlerSpec<ParsedPayloadOf<S, T>>;
+} & Record<string, Handler | HandlerSpec>;
+
+/** Options for `new Worker()`. See each field's default. */
+export interface WorkerOptions<S extends JobSchemas = {}> {
+  /** @default process.env.DATABASE_URL */
+  connectionString?: string;
+  /** An existing pool; `stop()` leaves it open. It needs a free connection for LISTEN besides the claim and completion ones. */
+  pool?: pg.Pool;
+  /** @default "djps" */
+  schema?: string;
+  /** Jobs run at once. @default 10 */
+  concurrency?: number;
+  /** Named queues to take jobs from. @default every queue */
+  queues?: string[];
+  /** How long a claimed job is held before another worker may rescue it. @default 30000 */
+  leaseMs?: number;
+  /** How often this worker extends its leases. @default leaseMs / 3 */
+  heartbeatIntervalMs?: number;
+  /** Polling interval, the fallback to notifications (and the only way with `listen: false`). @default 1000 */
+  pollIntervalMs?: number;
+  /** Wake on LISTEN/NOTIFY. Set false behind a transaction-mode pooler. @default true */
+  listen?: boolean;
+  /** Default handler timeout for all types. @default none */
+  timeoutMs?: number;
+  /** Retry timing. @default { baseMs: 1000, factor: 2, maxMs: 3600000, jitter: 0.25 } */
+  backoff?: BackoffOptions;
+  /** How often to rescue jobs whose lease passed. @default 15000 */
+  rescueIntervalMs?: number;
+  /** Zod schemas by job type, checked before the handler runs. */
+  schemas?: S;
+  /** Stop gracefully on SIGINT/SIGTERM, then let the signal take its course. @default false */
+  handleSignals?: boolean;
+  /** Grace period of `stop()` and of signals. @default 30000 */
+  shutdownTimeoutMs?: number;
+  /** pino-compatible logger. @default silent */
+  logger?: Logger;
+  /** This worker's id in `locked_by`. @default "<host>:<pid>:<random>" */
+  workerId?: string;
+  /** Connections in the pool djps creates. @default 4 */
+  poolSize?: number;
+}
+
+interface Running {
+  job: Job;
+  controller: AbortController;
+  startedAt: number;
+}
+
+type State = "new" | "starting" | "running" | "stopping" | "stopped";
+
+/**
+ * Runs jobs: claims them in batches for its free slots, holds leases with
+ * heartbeats, writes outcomes in batches, retries with backoff, rescues jobs
+ * of dead workers, and shuts down gracefully.
+ *
+ * @example
+ * const worker = new Worker({ send_email: async (payload, ctx) => mailer.send(payload, { signal: ctx.signal }) });
+ * await worker.start();
+ * process.on("SIGTERM", () => worker.stop());
+ */
+export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents> {
+  /** This worker's id, as stored in `locked_by`. */
+  readonly id: string;
+  readonly #schema: string;
+  readonly #channel: string;
+  readonly #handle: PoolHandle;
+  readonly #handlers = new Map<string, ResolvedHandler>();
+  readonly #types: string[];
+  readonly #queues: string[] | null;
+  readonly #concurrency: number;
+  readonly #leaseMs: number;
+  readonly #pollIntervalMs: number;
+  readonly #listen: boolean;
+  readonly #shutdownTimeoutMs: number;
+  readonly #handleSignals: boolean;
+  readonly #logger: Logger;
+  readonly #sql: { claim: Statement; heartbeat: Statement };
+  readonly #completes: Batcher<string | null>;
+  readonly #fails: Batcher<FailData>;
+  readonly #snoozes: Batcher<number>;
+  readonly #heartbeat: Ticker;
+  readonly #rescueTicker: Ticker;
+  readonly #rescuer: Rescuer;
+  readonly #running = new Map<string, Running>();
+  #notifier: Notifier | undefined;
+  #state: State = "new";
+  #startPromise: Promise<void> | undefined;
+  #stopPromise: Promise<void> | undefined;
+  #loop: Promise<void> | undefined;
+  #wanted = true;
+  #wakeUp: (() => void) | undefined;
+  #drained: (() => void) | undefined;
+  #signalHandler: ((signal: NodeJS.Signals) => void) | undefined;
+
+  constructor(handlers: Handlers<S>, options: WorkerOptions<S> = {}) {
+    super();
+    const specs = parse(handlersSchema, handlers, "handlers");
+    const o = parse(workerOptionsSchema, options, "options");
+    this.#schema = schemaName(o.schema);
+    this.#channel = jobsChannel(this.#schema);
+    this.id = o.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
+    this.#concurrency = o.concurrency ?? 10;
+    this.#queues = o.queues ?? null;
+    this.#leaseMs = o.leaseMs ?? 30_000;
+    this.#pollIntervalMs = o.pollIntervalMs ?? 1000;
+    this.#listen = o.listen ?? true;
+    this.#shutdownTimeoutMs = o.shutdownTimeoutMs ?? 30_000;
+    this.#handleSignals = o.handleSignals ?? false;
+    this.#logger = scopeLogger(o.logger ?? silentLogger, { workerId: this.id });
+    const backoff = { ...DEFAULT_BACKOFF, ...o.backoff };
+    for (const [type, entry] of Object.entries(specs)) {
+      const spec = typeof entry === "function" ? { handler: entry } : entry;
+      this.#handlers.set(type, {
+        handler: spec.handler as Handler,
+        timeoutMs: spec.timeoutMs ?? o.timeoutMs,
+        backoff: { ...backoff, ...spec.backoff },
+        schema: spec.schema ?? o.schemas?.[type],
+      });
+    }
+    this.#types = [...this.#handlers.keys()];
+
+    const s = this.#schema;
+    this.#sql = { claim: jobClaim(s), heartbeat: jobHeartbeat(s) };
+    this.#handle = openPool(o, o.poolSize ?? 4, "djps worker");
+    const runSql = (sql: Statement, values: unknown[]) => run(this.#handle.pool, sql, values, true);
+    const onWriteError = (error: Error) => this.#report(error, "writing job outcomes");
+    this.#completes = new Batcher(completeWriter(runSql, jobComplete(s), this.id), onWriteError);
+    this.#fails = new Batcher(failWriter(runSql, jobFail(s), this.id), onWriteError);
+    this.#snoozes = new Batcher(snoozeWriter(runSql, jobSnooze(s), this.id, this.#channel), onWriteError);
+    this.#rescuer = new Rescuer(runSql, jobRescue(s), s, this.#channel);
+    this.#heartbeat = new Ticker(o.heartbeatIntervalMs ?? Math.floor(this.#leaseMs / 3), () => this.#beat());
+    this.#rescueTicker = new Ticker(o.rescueIntervalMs ?? 15_000, () => this.#rescue());
+  }
+
+  /** The job types this worker handles. */
+  get types(): readonly string[] {
+    return this.#types;
+  }
+
+  /** Jobs whose handlers are running now. */
+  get runningCount(): number {
+    return this.#running.size;
+  }
+
+  /**
+   * Starts claiming. Rejects if the database cannot be reached or the schema
+   * was not migrated. Calling it again returns the same promise.
+   */
+  start(): Promise<void> {
+    this.#startPromise ??= this.#start();
+    return this.#startPromise;
+  }
+
+  /**
+   * Stops claiming, waits up to `timeoutMs` for running jobs to finish, then
+   * aborts the rest and puts them back to `queued` (without spending an
+   * attempt) so another worker picks them up at once. Calling it again returns
+   * the same promise.
+   */
+  stop(options: { timeoutMs?: number } = {}): Promise<void> {
+    this.#stopPromise ??= this.#stop(options.timeoutMs ?? this.#shutdownTimeoutMs);
+    return this.#stopPromise;
+  }
+
+  /** Runs one rescue pass now (the maintenance loop does this on its own). */
+  async rescueExpired(): Promise<RescueResult> {
+    return this.#rescuer.runOnce();
+  }
+
+  async #start(): Promise<void> {
+    this.#state = "starting";
+    try {
+      const [row] = await run(this.#handle.pool, schemaCheck(this.#schema), [], true);
+      if (!row?.t) {
+        throw new ConfigError(`Schema \`${this.#schema}\` has no jobs table: run \`npx djps migrate --schema ${this.#schema}\` first`);
+      }
+      if (this.#listen) {
+        this.#notifier = new Notifier(this.#handle.pool, this.#channel, {
+          onNotify: (queue) => {
+            if (this.#queues === null || this.#queues.includes(queue)) this.#wake(true);
+          },
+          onListening: (reconnect) => {
+            if (reconnect) this.#logger.info({}, "LISTEN connection restored");
+            this.emit("worker:listening", { workerId: this.id, reconnect });
+            // Anything enqueued while we were not listening is found now.
+            this.#wake(true);
+          },
+          onError: (error) => this.#report(error, "listening for notifications (reconnecting)"),
+        });
+        await this.#notifier.start();
+      }
+    } catch (error) {
+      await this.#notifier?.close();
+      this.#state = "stopped";
+      if (this.#handle.owned) await this.#handle.pool.end().catch(() => {});
+      throw error instanceof ConfigError || error instanceof DatabaseError ? error : new DatabaseError(coerceError(error).message, undefined, { cause: error });
+    }
+    this.#state = "running";
+    this.#heartbeat.start();
+    this.#rescueTicker.start();
+    void this.#rescue();
+    this.#loop = this.#claimLoop();
+    if (this.#handleSignals) {
+      this.#signalHandler = (signal) => {
+        this.#logger.info({ signal }, "signal received: stopping gracefully");
+        void this.stop().finally(() => {
+          process.kill(process.pid, signal);
+        });
+      };
+      process.once("SIGINT", this.#signalHandler);
+      process.once("SIGTERM", this.#signalHandler);
+    }
+    this.#logger.info({ types: this.#types, queues: this.#queues, concurrency: this.#concurrency }, "worker started");
+    this.emit("worker:started", { workerId: this.id });
+  }
+
+  async #stop(timeoutMs: number): Promise<void> {
+    await this.#startPromise?.catch(() => {});
+    if (this.#state === "stopped" || this.#state === "new") {
+      this.#state = "stopped";
+      if (this.#handle.owned && !this.#startPromise) await this.#handle.pool.end().catch(() => {});
+      return;
+    }
+    this.#state = "stopping";
+    if (this.#signalHandler) {
+      process.removeListener("SIGINT", this.#signalHandler);
+      process.removeListener("SIGTERM", this.#signalHandler);
+    }
+    this.#wake(false);
+    await this.#loop;
+    if (!(await this.#allFinished(timeoutMs))) {
+      this.#logger.warn({ jobs: [...this.#running.keys()] }, "shutdown grace period passed: releasing running jobs");
+      for (const entry of this.#running.values()) {
+        entry.controller.abort(new AbortReason("shutdown", "The worker is shutting down"));
+      }
+      await this.#allFinished(Infinity);
+    }
+    await this.#heartbeat.stop();
+    await this.#rescueTicker.stop();
+    await Promise.all([this.#completes.close(), this.#fails.close(), this.#snoozes.close()]);
+    await this.#notifier?.close();
+    if (this.#handle.owned) await this.#handle.pool.end().catch(() => {});
+    this.#state = "stopped";
+    this.#logger.info({}, "worker stopped");
+    this.emit("worker:stopped", { workerId: this.id });
+  }
+
+  /** Resolves true when no handler is running, or false after `timeoutMs`. */
+  #allFinished(timeoutMs: number): Promise<boolean> {
+    if (this.#running.size === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = Number.isFinite(timeoutMs) ? setTimeout(() => resolve(false), timeoutMs) : undefined;
+      this.#drained = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+    });
+  }
+
+  async #claimLoop(): Promise<void> {
+    let failures = 0;
+    while (this.#state === "running") {
+      const free = this.#concurrency - this.#running.size;
+      if (free > 0 && this.#wanted) {
+        this.#wanted = false;
+        let rows: any[];
+        try {
+          rows = await run(
+            this.#handle.pool,
+            this.#sql.claim,
+            [this.#queues, this.#types, free, this.id, this.#leaseMs],
+            true,
+          );
+          failures = 0;
+        } catch (error) {
+          failures++;
+          this.#report(error as Error, "claiming jobs");
+          this.#wanted = true;
+          await this.#sleep(Math.min(10_000, 100 * 2 ** failures) * (0.5 + Math.random() / 2));
+          continue;
+        }
+        for (const row of rows) this.#startJob(jobFromRow(row));
+        // A full batch means there may be more waiting.
+        if (rows.length === free) this.#wanted = true;
+        continue;
+      }
+      await this.#waitForWake();
+    }
+  }
+
+  /** Sleeps until woken: a notification, a freed slot, the poll timer, or stop. */
+  #waitForWake(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = this.#wanted
+        ? undefined
+        : setTimeout(() => {
+            this.#wanted = true;
+            wake();
+          }, this.#pollIntervalMs);
+      const wake = () => {
+        clearTimeout(timer);
+        this.#wakeUp = undefined;
+        resolve();
+      };
+      this.#wakeUp = wake;
+    });
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#wakeUp = undefined;
+        resolve();
+      }, ms);
+      this.#wakeUp = () => {
+        clearTimeout(timer);
+        this.#wakeUp = undefined;
+        resolve();
+      };
+    });
+  }
+
+  #wake(wanted: boolean): void {
+    if (wanted) this.#wanted = true;
+    this.#wakeUp?.();
+  }
+
+  #startJob(job: Job): void {
+    const controller = new AbortController();
+    const entry: Running = { job, controller, startedAt: performance.now() };
+    this.#running.set(job.id, entry);
+    this.emit("job:started", { job });
+    void this.#runJob(entry);
+  }
+
+  async #runJob(entry: Running): Promise<void> {
+    const { job, controller } = entry;
+    const spec = this.#handlers.get(job.type)!;
+    const verdict = await execute(job, spec, controller, this.#context(entry));
+    this.#running.delete(job.id);
+    if (this.#running.size === 0) this.#drained?.();
+    this.#wake(false);
+    const durationMs = performance.now() - entry.startedAt;
+    let write: Promise<Outcome>;
+    let error: Error | undefined;
+    switch (verdict.kind) {
+      case "complete":
+        write = this.#completes.push(job, verdict.result);
+        break;
+      case "fail":
+        error = verdict.error;
+        write = this.#fails.push(job, {
+          message: error.message || error.name,
+          stack: error.stack ? error.stack.slice(0, 4000) : null,
+          delayMs: retryDelayMs(job.attempts, spec.backoff),
+          permanent: verdict.permanent,
+        });
+        break;
+      case "snooze":
+        write = this.#snoozes.push(job, verdict.delayMs);
+        break;
+      case "abandon": {
+        const reason = controller.signal.reason as AbortReason;
+        if (reason.why !== "shutdown") return;
+        write = this.#snoozes.push(job, 0);
+        break;
+      }
+    }
+    try {
+      const outcome = await write;
+      this.#announce(job, verdict.kind, outcome, error, durationMs, verdict.kind === "complete" ? verdict.result : undefined);
+    } catch (failure) {
+      this.#logger.error({ jobId: job.id, error: coerceError(failure).message }, "could not record the job's outcome; its lease will pass and it will be rescued");
+    }
+  }
+
+  #announce(job: Job, kind: string, outcome: Outcome, error: Error | undefined, durationMs: number, result: string | null | undefined): void {
+    switch (outcome.kind) {
+      case "lost":
+        this.#logger.warn({ jobId: job.id, attempt: job.attempts }, "lease lost before the outcome was written; discarded");
+        this.emit("job:lease-lost", { job });
+        return;
+      case "succeeded":
+        this.#logger.debug({ jobId: job.id, type: job.type, durationMs }, "job succeeded");
+        if (this.listens("job:succeeded")) this.emit("job:succeeded", { job, result: result ? JSON.parse(result) : null, durationMs });
+        return;
+      case "failed":
+        this.#logger.warn({ jobId: job.id, type: job.type, attempt: job.attempts, retryAt: outcome.runAt, error: error?.message }, "job failed; will retry");
+        this.emit("job:failed", { job, error: error!, retryAt: outcome.runAt, durationMs });
+        return;
+      case "dead":
+        this.#logger.error({ jobId: job.id, type: job.type, attempt: job.attempts, error: error?.message }, "job is dead");
+        this.emit("job:dead", { job, error: error!, durationMs });
+        return;
+      case "snoozed":
+        if (kind === "abandon") this.emit("job:released", { job });
+        else this.emit("job:snoozed", { job, runAt: outcome.runAt });
+        return;
+    }
+  }
+
+  #context(entry: Running): JobContext {
+    const { job, controller } = entry;
+    return {
+      job,
+      attempt: job.attempts,
+      workerId: this.id,
+      signal: controller.signal,
+      logger: scopeLogger(this.#logger, { jobId: job.id, type: job.type, attempt: job.attempts }),
+      heartbeat: async () => {
+        if (controller.signal.aborted) throw controller.signal.reason;
+        const rows = await run(this.#handle.pool, this.#sql.heartbeat, [[job.id], this.id, this.#leaseMs], true);
+        if (rows.length === 0 && this.#running.get(job.id) === entry) this.#leaseLost(entry);
+        if (controller.signal.aborted) throw controller.signal.reason;
+      },
+      snooze: (delayMs: number) => {
+        throw new SnoozeJob(delayMs);
+      },
+    };
+  }
+
+  /** Extends every lease this worker holds, in one statement; aborts jobs whose lease is gone. */
+  async #beat(): Promise<void> {
+    const entries = [...this.#running.values()];
+    if (entries.length === 0) return;
+    try {
+      const rows = await run(this.#handle.pool, this.#sql.heartbeat, [entries.map((e) => e.job.id), this.id, this.#leaseMs], true);
+      const held = new Set(rows.map((r) => r.id as string));
+      for (const entry of entries) {
+        // Only a job still running here can have lost its lease; one that
+        // finished meanwhile may simply have been written already.
+        if (!held.has(entry.job.id) && this.#running.get(entry.job.id) === entry) this.#leaseLost(entry);
+      }
+    } catch (error) {
+      this.#report(error as Error, "extending leases");
+    }
+  }
+
+  #leaseLost(entry: Running): void {
+    if (entry.controller.signal.aborted) return;
+    this.#logger.warn({ jobId: entry.job.id, attempt: entry.job.attempts }, "lease lost: aborting the handler");
+    entry.controller.abort(new AbortReason("lease-lost", "This worker lost the job's lease; another worker may run it"));
+    this.emit("job:lease-lost", { job: entry.job });
+  }
+
+  async #rescue(): Promise<void> {
+    try {
+      const result = await this.#rescuer.runOnce();
+      if (result.count > 0) {
+        this.#logger.warn({ count: result.count, dead: result.dead }, "rescued jobs whose lease had passed");
+        this.emit("jobs:rescued", result);
+        this.#wake(true);
+      }
+    } catch (error) {
+      this.#report(error as Error, "rescuing expired leases");
+    }
+  }
+
+  #report(error: Error, during: string): void {
+    this.#logger.error({ error: error.message, during }, `error while ${during}`);
+    this.emit("worker:error", { workerId: this.id, error, during });
+  }
+
+  protected override listenerFailed(event: string, error: unknown): void {
+    this.#logger.error({ event, error: coerceError(error).message }, "an event listener threw");
+  }
+}

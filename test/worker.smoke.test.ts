@@ -1,0 +1,39 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Queue, Worker } from "../src/index.js";
+import { migratedSchema, waitFor, type TestSchema } from "./support/db.js";
+
+let db: TestSchema;
+let queue: Queue;
+beforeAll(async () => {
+  db = await migratedSchema("ws");
+  queue = new Queue({ connectionString: db.url, schema: db.schema });
+});
+afterAll(async () => {
+  await queue.close();
+  await db.drop();
+});
+
+describe("worker basics", () => {
+  it("runs enqueued jobs and stores their results", async () => {
+    const seen: number[] = [];
+    const worker = new Worker(
+      { add: async (p: { a: number; b: number }) => { seen.push(p.a); return { sum: p.a + p.b }; } },
+      { connectionString: db.url, schema: db.schema, concurrency: 5 },
+    );
+    await worker.start();
+    try {
+      const ids = (await queue.enqueueMany(Array.from({ length: 100 }, (_, i) => ({ type: "add", payload: { a: i, b: 1 } })))).map((r) => r.job.id);
+      await waitFor(async () => {
+        const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM "${db.schema}".jobs WHERE status = 'succeeded'`);
+        return rows[0].n === 100;
+      }, "100 jobs to succeed");
+      const job = await queue.getJob(ids[7]!);
+      expect(job?.result).toEqual({ sum: 8 });
+      expect(job?.attempts).toBe(1);
+      expect(job?.lockedUntil).toBeNull();
+      expect(seen.sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    } finally {
+      await worker.stop();
+    }
+  });
+});
