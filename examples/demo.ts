@@ -1,0 +1,126 @@
+/**
+ * The djps demo: a real PostgreSQL (yours via DATABASE_URL, or an embedded
+ * one started for the run), a few thousand jobs of mixed priorities, some of
+ * which fail to show retries and the dead-letter state, and several workers
+ * draining them with a live progress line.
+ *
+ *   npm run demo                      # embedded PostgreSQL
+ *   DATABASE_URL=postgres://... npm run demo
+ *   npm run demo -- --jobs 20000 --workers 4 --concurrency 20
+ */
+import { parseArgs } from "node:util";
+import { migrate, Queue, Worker, PermanentJobError, type EnqueueItem } from "../src/index.js";
+import { startPostgres } from "../test/support/postgres.js";
+
+const { values: args } = parseArgs({
+  options: {
+    jobs: { type: "string", default: "5000" },
+    workers: { type: "string", default: "3" },
+    concurrency: { type: "string", default: "10" },
+  },
+});
+const JOBS = Number(args.jobs);
+const WORKERS = Number(args.workers);
+const CONCURRENCY = Number(args.concurrency);
+const SCHEMA = "djps_demo";
+
+const server = await startPostgres();
+console.log(`PostgreSQL: ${server.source === "env" ? "DATABASE_URL" : server.source} (${redact(server.url)})`);
+const connectionString = server.url;
+
+const { applied } = await migrate({ connectionString, schema: SCHEMA });
+console.log(applied.length ? `Migrated schema ${SCHEMA}: ${applied.join(", ")}` : `Schema ${SCHEMA} is up to date`);
+
+const queue = new Queue({ connectionString, schema: SCHEMA });
+// A demo run starts from a clean table so its summary describes this run only.
+await queue.pool.query(`TRUNCATE ${SCHEMA}.jobs`);
+
+// Three kinds of job: most succeed, some fail now and then (and are retried),
+// a few always fail (and end up dead), and one in a hundred is invalid for good.
+const items: EnqueueItem[] = [];
+for (let i = 0; i < JOBS; i++) {
+  const roll = i % 100;
+  const type = roll < 80 ? "resize_image" : roll < 95 ? "send_email" : roll < 99 ? "charge_card" : "sync_crm";
+  items.push({
+    type,
+    payload: { n: i },
+    options: { priority: roll < 10 ? 10 : 0, maxAttempts: 3, idempotencyKey: `demo-${i}` },
+  });
+}
+const enqueueStart = performance.now();
+for (let i = 0; i < items.length; i += 1000) await queue.enqueueMany(items.slice(i, i + 1000));
+const enqueueMs = performance.now() - enqueueStart;
+console.log(`Enqueued ${JOBS} jobs in ${enqueueMs.toFixed(0)} ms (${rate(JOBS, enqueueMs)} jobs/s, batches of 1000)`);
+
+const counters = { started: 0, succeeded: 0, retried: 0, dead: 0 };
+const handlers = {
+  resize_image: async () => ({ ok: true }),
+  send_email: async (_payload: unknown, ctx: { attempt: number }) => {
+    // Fails on the first attempt one time in three, then succeeds on retry.
+    if (ctx.attempt === 1 && Math.random() < 1 / 3) throw new Error("SMTP 421: try again later");
+    return { messageId: `m-${Math.random().toString(36).slice(2, 10)}` };
+  },
+  charge_card: async () => {
+    throw new Error("card declined (demo: this type always fails)");
+  },
+  sync_crm: async () => {
+    throw new PermanentJobError("CRM account closed (demo: no retry helps)");
+  },
+};
+
+const workers = Array.from(
+  { length: WORKERS },
+  () =>
+    new Worker(handlers, {
+      connectionString,
+      schema: SCHEMA,
+      concurrency: CONCURRENCY,
+      backoff: { baseMs: 50, maxMs: 500 },
+    }),
+);
+for (const worker of workers) {
+  worker.on("job:started", () => counters.started++);
+  worker.on("job:succeeded", () => counters.succeeded++);
+  worker.on("job:failed", () => counters.retried++);
+  worker.on("job:dead", () => counters.dead++);
+}
+
+const start = performance.now();
+await Promise.all(workers.map((w) => w.start()));
+console.log(`Started ${WORKERS} workers × ${CONCURRENCY} slots`);
+
+const tty = process.stdout.isTTY;
+let lastPrint = 0;
+for (;;) {
+  const finished = counters.succeeded + counters.dead;
+  const now = performance.now();
+  if (tty || now - lastPrint > 1000) {
+    const line = `  ${finished}/${JOBS} finished · ${counters.succeeded} succeeded · ${counters.retried} retries · ${counters.dead} dead · ${rate(finished, now - start)} jobs/s`;
+    if (tty) process.stdout.write(`\r${line}   `);
+    else console.log(line);
+    lastPrint = now;
+  }
+  if (finished >= JOBS) break;
+  await new Promise((r) => setTimeout(r, 100));
+}
+const elapsed = performance.now() - start;
+if (tty) process.stdout.write("\n");
+
+await Promise.all(workers.map((w) => w.stop()));
+const stats = await queue.stats();
+console.log(`\nProcessed ${JOBS} jobs in ${(elapsed / 1000).toFixed(2)} s: ${rate(JOBS, elapsed)} jobs/s with ${WORKERS * CONCURRENCY} slots`);
+console.log("Final states:");
+for (const [status, count] of Object.entries(stats.totals)) if (count > 0) console.log(`  ${status.padEnd(10)} ${count}`);
+const [dead] = (await queue.listJobs({ status: "dead", limit: 1 })).jobs;
+if (dead) console.log(`A dead job (${dead.type}, ${dead.attempts} attempts): ${dead.lastError}`);
+
+await queue.close();
+await server.stop();
+
+function rate(count: number, ms: number): string {
+  return ms > 0 ? Math.round((count * 1000) / ms).toLocaleString("en-US") : "-";
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, "//$1:***@");
+}
