@@ -133,7 +133,7 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
   #drained: (() => void) | undefined;
   #signalHandler: ((signal: NodeJS.Signals) => void) | undefined;
 
-  constructor(handlers: Handlers<S>, options: WorkerOptions<S> = {}) {
+  constructor(handlers: NoInfer<Handlers<S>>, options: WorkerOptions<S> = {}) {
     super();
     const specs = parse(handlersSchema, handlers, "handlers");
     const o = parse(workerOptionsSchema, options, "options");
