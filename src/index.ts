@@ -12,6 +12,8 @@ export { silentLogger, consoleLogger } from "./logger.js";
 export type { Logger } from "./logger.js";
 export { ERROR_HISTORY_LIMIT } from "./sql/jobFail.js";
 export { migrate, MIGRATIONS_DIR } from "./migrate.js";
+export { grant } from "./grant.js";
+export type { GrantOptions } from "./grant.js";
 export type { MigrateOptions, MigrateResult } from "./migrate.js";
 export {
   DjpsError,

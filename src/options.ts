@@ -33,6 +33,10 @@ export const intSchema = (min: number, max: number) => {
   return z.number({ error: text }).int({ error: text }).min(min, { error: text }).max(max, { error: text });
 };
 
+const ROLE_TEXT = "a role name (letters, digits, `_` or `-`; at most 63 characters)";
+/** A PostgreSQL role name for `grant` (quoted when spliced, and restricted to plain characters). */
+export const roleNameSchema = z.string({ error: ROLE_TEXT }).regex(/^[A-Za-z_][A-Za-z0-9_-]{0,62}$/, { error: ROLE_TEXT });
+
 const KEY_TEXT = "a string of 1 to 512 characters";
 export const idempotencyKeySchema = z
   .string({ error: KEY_TEXT })

@@ -1,0 +1,17 @@
+import { quoteIdent } from "../schema-name.js";
+
+/**
+ * What a runtime role needs to run Queue and Worker, and nothing more: use the
+ * schema, read and write job rows, call the schema's functions. No DDL, no
+ * TRUNCATE, no ownership: such a role cannot drop or alter djps's tables, and
+ * it cannot touch the migrations bookkeeping.
+ */
+export function schemaGrant(schema: string, role: string): string[] {
+  const s = quoteIdent(schema);
+  const r = quoteIdent(role);
+  return [
+    `GRANT USAGE ON SCHEMA ${s} TO ${r}`,
+    `GRANT SELECT, INSERT, UPDATE ON ${s}.jobs TO ${r}`,
+    `GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ${s} TO ${r}`,
+  ];
+}
