@@ -116,7 +116,7 @@ export class Queue<S extends JobSchemas = {}> {
   readonly #handle: PoolHandle;
   readonly #schema: string;
   readonly #channel: string;
-  readonly #schemas: Readonly<Record<string, z.ZodType>>;
+  readonly #schemas: ReadonlyMap<string, z.ZodType>;
   readonly #maxPayloadBytes: number;
   readonly #sql: {
     insert: Statement;
@@ -133,7 +133,8 @@ export class Queue<S extends JobSchemas = {}> {
     const opts = parse(queueOptionsSchema, options, "options");
     this.#schema = schemaName(opts.schema);
     this.#channel = jobsChannel(this.#schema);
-    this.#schemas = Object.freeze({ ...(opts.schemas ?? {}) });
+    // A Map, not an object: a job type named `constructor` must not find Object.prototype's.
+    this.#schemas = new Map(Object.entries(opts.schemas ?? {}));
     this.#maxPayloadBytes = opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     const s = this.#schema;
     this.#sql = {
@@ -328,7 +329,7 @@ export class Queue<S extends JobSchemas = {}> {
   #prepare(type: unknown, payload: unknown, options: EnqueueOptions, prefix: string): PreparedJob {
     const jobType = parse(nameSchema, type, `${prefix}type`);
     const opts = options;
-    const schema = this.#schemas[jobType];
+    const schema = this.#schemas.get(jobType);
     if (schema) {
       const result = schema.safeParse(payload);
       if (!result.success) {
