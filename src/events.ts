@@ -36,7 +36,11 @@ export type WorkerEvents = {
 
 /** The Queue's events. */
 export type QueueEvents = {
-  /** A job was enqueued (or an existing one returned for its idempotency key). */
+  /**
+   * A job was enqueued (`created: true`), or an existing one was returned for
+   * its idempotency key (`created: false`). With `{ client }`, the job becomes
+   * visible when the caller's transaction commits.
+   */
   "job:enqueued": { job: Job; created: boolean };
 }
 

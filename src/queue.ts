@@ -38,6 +38,7 @@ import type {
   StatusCounts,
 } from "./types.js";
 import { uuidv7 } from "./uuid.js";
+import { TypedEmitter, type QueueEvents } from "./events.js";
 import { parse } from "./validate.js";
 
 export type { EnqueueOptions, ListJobsOptions };
@@ -112,7 +113,7 @@ interface PreparedJob {
  * const queue = new Queue();                       // DATABASE_URL
  * const { job, created } = await queue.enqueue("send_email", { to: "a@b.com" }, { idempotencyKey: "welcome-42" });
  */
-export class Queue<S extends JobSchemas = {}> {
+export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> {
   readonly #handle: PoolHandle;
   readonly #schema: string;
   readonly #channel: string;
@@ -130,6 +131,7 @@ export class Queue<S extends JobSchemas = {}> {
   #closed: Promise<void> | undefined;
 
   constructor(options: QueueOptions<S> = {}) {
+    super();
     const opts = parse(queueOptionsSchema, options, "options");
     this.#schema = schemaName(opts.schema);
     this.#channel = jobsChannel(this.#schema);
@@ -184,7 +186,9 @@ export class Queue<S extends JobSchemas = {}> {
       this.#channel,
     ]);
     const row = rows[0];
-    return { job: jobFromRow(row) as Job<PayloadOf<S, T>>, created: row.created };
+    const result = { job: jobFromRow(row) as Job<PayloadOf<S, T>>, created: row.created as boolean };
+    this.emit("job:enqueued", result);
+    return result;
   }
 
   /**
@@ -246,6 +250,7 @@ export class Queue<S extends JobSchemas = {}> {
       const row = byId.get(ids[insertIndex++]!) ?? byKey.get(`${job.type}\u0000${job.key}`);
       results.push({ job: jobFromRow(row), created: row.created });
     }
+    if (this.listens("job:enqueued")) for (const result of results) this.emit("job:enqueued", result);
     return results;
   }
 

@@ -37,3 +37,24 @@ describe("worker basics", () => {
     }
   });
 });
+
+describe("queue events", () => {
+  it("emits job:enqueued for each enqueued job, created or found by key", async () => {
+    const seen: Array<{ id: string; created: boolean }> = [];
+    const listener = ({ job, created }: { job: { id: string }; created: boolean }) => seen.push({ id: job.id, created });
+    queue.on("job:enqueued", listener);
+    try {
+      const a = await queue.enqueue("ev", {}, { idempotencyKey: "ev-1" });
+      const b = await queue.enqueue("ev", {}, { idempotencyKey: "ev-1" });
+      const many = await queue.enqueueMany([{ type: "ev", payload: 1 }, { type: "ev", payload: 2, options: { idempotencyKey: "ev-1" } }]);
+      expect(seen).toEqual([
+        { id: a.job.id, created: true },
+        { id: a.job.id, created: false },
+        { id: many[0]!.job.id, created: true },
+        { id: b.job.id, created: false },
+      ]);
+    } finally {
+      queue.off("job:enqueued", listener);
+    }
+  });
+});
