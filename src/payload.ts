@@ -35,13 +35,47 @@ export function serializeJson(value: unknown, field: string, maxBytes: number): 
     });
   } catch (error) {
     if (error instanceof ValidationError) throw error;
+    // Too deep for JSON.stringify's own recursion: the same rule as below, met earlier.
+    if (error instanceof RangeError) throw tooDeep(field);
     throw new ValidationError(field, `Expected \`${field}\` to be JSON-serialisable: ${(error as Error).message}`);
   }
   if (text === undefined) fail(field, "JSON-serialisable", value);
+  // Depth n needs at least 2n characters, so short texts skip the scan.
+  if (text.length > 2 * MAX_DEPTH && nestingDepth(text) > MAX_DEPTH) {
+    throw tooDeep(field);
+  }
   if (text.length > maxBytes / 3 && Buffer.byteLength(text) > maxBytes) {
     throw new ValidationError(field, `Expected \`${field}\` to be at most ${maxBytes} bytes of JSON, got ${Buffer.byteLength(text)} bytes`);
   }
   return text;
+}
+
+/**
+ * Deeper JSON than this is refused: PostgreSQL's jsonb parser runs out of
+ * stack somewhere past a few thousand levels, and so do many JSON consumers.
+ */
+export const MAX_DEPTH = 1000;
+
+/** The deepest nesting of arrays and objects in JSON text (brackets inside strings do not count). */
+function nestingDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \\ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 /* [ */ || c === 123 /* { */) {
+      if (++depth > max) max = depth;
+    } else if (c === 93 /* ] */ || c === 125 /* } */) depth--;
+  }
+  return max;
+}
+
+function tooDeep(field: string): ValidationError {
+  return new ValidationError(field, `Expected \`${field}\` to be JSON nested at most ${MAX_DEPTH} levels deep`);
 }
 
 function isStorableString(s: string): boolean {

@@ -57,7 +57,7 @@ const notJson = fc.oneof(
 );
 
 const protoKeys = fc.constant(JSON.parse('{"__proto__": {"polluted": true}, "constructor": {"prototype": 1}}'));
-const deep = fc.integer({ min: 1, max: 3000 }).map((depth) => {
+const deep = fc.integer({ min: 1, max: 1200 }).map((depth) => {
   let value: unknown = "bottom";
   for (let i = 0; i < depth; i++) value = i % 2 ? [value] : { d: value };
   return value;
@@ -102,6 +102,18 @@ async function rowCount(): Promise<number> {
 }
 
 describe("the public API under random and hostile input", () => {
+  it("refuses payloads nested deeper than 1000 levels, however deep", async () => {
+    for (const depth of [1001, 5000, 200_000]) {
+      let value: unknown = 0;
+      for (let i = 0; i < depth; i++) value = [value];
+      await expect(queue.enqueue("deep", value)).rejects.toThrow(/nested at most 1000 levels deep/);
+    }
+    let ok: unknown = "x";
+    for (let i = 0; i < 999; i++) ok = { a: ok, s: "[[[[{{{{\\\"" };
+    const { job } = await queue.enqueue("deep", ok);
+    expect(JSON.stringify((await queue.getJob(job.id))!.payload).length).toBe(JSON.stringify(ok).length);
+  });
+
   it("enqueue either stores the job exactly or throws a DjpsError, and writes nothing then", async () => {
     let stored = await rowCount();
     let accepted = 0;
