@@ -11,6 +11,12 @@ export interface TestServer {
   source: "env" | "testcontainers" | "embedded";
   /** The data directory (embedded only), for tests that stop and restart the server. */
   dataDir?: string;
+  /**
+   * Stops the server and starts it again on the same data and port (embedded
+   * only). `immediate` is a crash as far as the database can tell: no
+   * checkpoint, every connection cut, recovery from WAL at the next start.
+   */
+  restart?(mode: "immediate" | "fast", downMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -19,6 +25,8 @@ export interface StartOptions {
   settings?: Record<string, string | number>;
   /** Log lines from the server (default: dropped). */
   onLog?: (line: string) => void;
+  /** Always start an embedded server of our own (for tests that stop and restart it). */
+  embedded?: boolean;
 }
 
 /**
@@ -28,6 +36,7 @@ export interface StartOptions {
  * in a temporary directory on a free port.
  */
 export async function startPostgres(options: StartOptions = {}): Promise<TestServer> {
+  if (options.embedded) return startEmbedded(options);
   const fromEnv = process.env.DJPS_TEST_DATABASE_URL ?? process.env.DATABASE_URL;
   if (fromEnv) return { url: fromEnv, source: "env", stop: async () => {} };
   const container = await startContainer(options).catch(() => undefined);
@@ -67,7 +76,7 @@ async function startEmbedded(options: StartOptions): Promise<TestServer> {
     port,
     user: "postgres",
     password,
-    persistent: false,
+    persistent: true,
     createPostgresUser: true,
     authMethod: "scram-sha-256",
     postgresFlags: Object.entries(settings).flatMap(([k, v]) => ["-c", `${k}=${v}`]),
@@ -76,10 +85,21 @@ async function startEmbedded(options: StartOptions): Promise<TestServer> {
   });
   await server.initialise();
   await server.start();
+  const postmaster = () => (server as unknown as { process?: import("node:child_process").ChildProcess }).process;
   return {
     url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
     source: "embedded",
     dataDir,
+    restart: async (mode, downMs = 0) => {
+      const child = postmaster();
+      if (child && child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once("exit", resolve));
+        child.kill(mode === "immediate" ? "SIGQUIT" : "SIGINT");
+        await exited;
+      }
+      if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
+      await server.start();
+    },
     stop: async () => {
       await server.stop().catch(() => {});
       await rm(root, { recursive: true, force: true }).catch(() => {});
