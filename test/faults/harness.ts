@@ -142,12 +142,13 @@ export class FaultRun {
     return victim.id;
   }
 
-  /** Terminates one random backend of this run's workers (claims, writes, heartbeats or LISTEN), server side. */
-  async terminateBackend(): Promise<boolean> {
+  /** Terminates one random backend of this run's workers, server side: any of them, or a LISTEN connection. */
+  async terminateBackend(which: "any" | "listen" = "any"): Promise<boolean> {
     const { rows } = await this.admin.query(
       `SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity
-       WHERE application_name = $1 AND pid <> pg_backend_pid() ORDER BY random() LIMIT 1`,
-      [this.appName],
+       WHERE application_name = $1 AND pid <> pg_backend_pid() AND ($2 = 'any' OR query LIKE 'LISTEN%')
+       ORDER BY random() LIMIT 1`,
+      [this.appName, which],
     );
     const done = rows[0]?.done === true;
     if (done) this.faults.backendsTerminated++;

@@ -52,7 +52,8 @@ export const sigkillWorkers: Scenario = (url, size) =>
 export const sigtermWorkers: Scenario = (url, size) =>
   withRun(url, async (run) => {
     await startWorkers(run, size.workers);
-    const producing = run.produce(size.jobs, () => ({ ms: size.jobMs * 4 }));
+    // One job in five outlasts the shutdown grace period and is released.
+    const producing = run.produce(size.jobs, (i) => ({ ms: i % 5 === 0 ? 1500 : size.jobMs * 4 }));
     for (let i = 0; i < size.faults; i++) {
       await run.killMidJob("SIGTERM");
       await run.spawnWorker();
@@ -66,7 +67,7 @@ export const terminateBackends: Scenario = (url, size) =>
     await startWorkers(run, size.workers);
     const producing = run.produce(size.jobs, plain(size));
     for (let i = 0; i < size.faults * 3; i++) {
-      await run.terminateBackend();
+      await run.terminateBackend(i % 3 === 0 ? "listen" : "any");
       await new Promise((r) => setTimeout(r, 20 + Math.random() * 80));
     }
     return producing;
