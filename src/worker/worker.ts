@@ -22,6 +22,7 @@ import { retryDelayMs } from "./backoff.js";
 import { Batcher, completeWriter, failWriter, snoozeWriter, type FailData, type Outcome } from "./completer.js";
 import { AbortReason, execute, type Handler, type JobContext, type ResolvedHandler } from "./executor.js";
 import { Ticker } from "./heartbeat.js";
+import { Prefetch } from "./prefetch.js";
 import { Notifier } from "./notifier.js";
 import { DEFAULT_BACKOFF, handlersSchema, workerOptionsSchema, type BackoffOptions } from "./options.js";
 
@@ -123,6 +124,9 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
   readonly #rescueTicker: Ticker;
   readonly #rescuer: Rescuer;
   readonly #running = new Map<string, Running>();
+  /** Claimed jobs waiting for a free slot: leased, heartbeated, released at stop. */
+  #buffer: Job[] = [];
+  readonly #prefetch: Prefetch;
   #notifier: Notifier | undefined;
   #state: State = "new";
   #startPromise: Promise<void> | undefined;
@@ -159,6 +163,7 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
       });
     }
     this.#types = [...this.#handlers.keys()];
+    this.#prefetch = new Prefetch(this.#concurrency);
 
     const s = this.#schema;
     this.#sql = { claim: jobClaim(s), heartbeat: jobHeartbeat(s) };
@@ -269,6 +274,15 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
     }
     this.#wake(false);
     await this.#loop;
+    // Claimed but never started: back to the queue at once, no attempt spent.
+    const buffered = this.#buffer;
+    this.#buffer = [];
+    for (const job of buffered) {
+      void this.#snoozes.push(job, 0).then(
+        (outcome) => this.#announce(job, "abandon", outcome, undefined, 0, undefined),
+        () => {},
+      );
+    }
     if (!(await this.#allFinished(timeoutMs))) {
       this.#logger.warn({ jobs: [...this.#running.keys()] }, "shutdown grace period passed: releasing running jobs");
       for (const entry of this.#running.values()) {
@@ -302,16 +316,14 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
     let failures = 0;
     while (this.#state === "running") {
       const free = this.#concurrency - this.#running.size;
-      if (free > 0 && this.#wanted) {
+      const ahead = this.#prefetch.target();
+      const want = free + ahead - this.#buffer.length;
+      // Claim when a slot is free, or when the buffer ran below half its target.
+      if (this.#wanted && want > 0 && (free > 0 || this.#buffer.length * 2 < ahead)) {
         this.#wanted = false;
         let rows: any[];
         try {
-          rows = await run(
-            this.#handle.pool,
-            this.#sql.claim,
-            [this.#queues, this.#types, free, this.id, this.#leaseMs],
-            true,
-          );
+          rows = await run(this.#handle.pool, this.#sql.claim, [this.#queues, this.#types, want, this.id, this.#leaseMs], true);
           failures = 0;
         } catch (error) {
           failures++;
@@ -320,12 +332,20 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
           await this.#sleep(Math.min(10_000, 100 * 2 ** failures) * (0.5 + Math.random() / 2));
           continue;
         }
-        for (const row of rows) this.#startJob(jobFromRow(row));
+        for (const row of rows) this.#buffer.push(jobFromRow(row));
+        this.#fillSlots();
         // A full batch means there may be more waiting.
-        if (rows.length === free) this.#wanted = true;
+        if (rows.length === want) this.#wanted = true;
         continue;
       }
       await this.#waitForWake();
+    }
+  }
+
+  /** Starts buffered jobs in the free slots. */
+  #fillSlots(): void {
+    while (this.#running.size < this.#concurrency && this.#buffer.length > 0 && this.#state === "running") {
+      this.#startJob(this.#buffer.shift()!);
     }
   }
 
@@ -379,9 +399,11 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
     const spec = this.#handlers.get(job.type)!;
     const verdict = await execute(job, spec, controller, this.#context(entry));
     this.#running.delete(job.id);
+    const durationMs = performance.now() - entry.startedAt;
+    this.#prefetch.observe(durationMs);
+    this.#fillSlots();
     if (this.#running.size === 0) this.#drained?.();
     this.#wake(false);
-    const durationMs = performance.now() - entry.startedAt;
     let write: Promise<Outcome>;
     let error: Error | undefined;
     switch (verdict.kind) {
@@ -463,14 +485,21 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
   /** Extends every lease this worker holds, in one statement; aborts jobs whose lease is gone. */
   async #beat(): Promise<void> {
     const entries = [...this.#running.values()];
-    if (entries.length === 0) return;
+    const buffered = [...this.#buffer];
+    if (entries.length === 0 && buffered.length === 0) return;
     try {
-      const rows = await run(this.#handle.pool, this.#sql.heartbeat, [entries.map((e) => e.job.id), this.id, this.#leaseMs], true);
+      const ids = [...entries.map((e) => e.job.id), ...buffered.map((j) => j.id)];
+      const rows = await run(this.#handle.pool, this.#sql.heartbeat, [ids, this.id, this.#leaseMs], true);
       const held = new Set(rows.map((r) => r.id as string));
       for (const entry of entries) {
         // Only a job still running here can have lost its lease; one that
         // finished meanwhile may simply have been written already.
         if (!held.has(entry.job.id) && this.#running.get(entry.job.id) === entry) this.#leaseLost(entry);
+      }
+      const lost = new Set(buffered.filter((j) => !held.has(j.id)).map((j) => j.id));
+      if (lost.size > 0) {
+        this.#buffer = this.#buffer.filter((j) => !lost.has(j.id));
+        for (const job of buffered) if (lost.has(job.id)) this.emit("job:lease-lost", { job });
       }
     } catch (error) {
       this.#report(error as Error, "extending leases");
