@@ -58,3 +58,25 @@ describe("queue events", () => {
     }
   });
 });
+
+describe("starting", () => {
+  it("refuses an unmigrated schema with a hint, and can be started again once it is migrated", async () => {
+    const { migrate, ConfigError } = await import("../src/index.js");
+    const schema = `${db.schema}_late`;
+    const worker = new Worker({ t: async () => 1 }, { connectionString: db.url, schema });
+    try {
+      const error = await worker.start().catch((e) => e);
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error.message).toContain(`npx djps migrate --schema ${schema}`);
+      await migrate({ connectionString: db.url, schema });
+      await worker.start();
+      const late = new Queue({ connectionString: db.url, schema });
+      const { job } = await late.enqueue("t", null);
+      await waitFor(async () => (await late.getJob(job.id))?.status === "succeeded", "the job to run after a second start");
+      await late.close();
+    } finally {
+      await worker.stop();
+      await db.pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    }
+  });
+});

@@ -190,7 +190,8 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
 
   /**
    * Starts claiming. Rejects if the database cannot be reached or the schema
-   * was not migrated. Calling it again returns the same promise.
+   * was not migrated; the worker can then be started again. While a start is
+   * in flight or done, calling it again returns the same promise.
    */
   start(): Promise<void> {
     this.#startPromise ??= this.#start();
@@ -237,8 +238,11 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
       }
     } catch (error) {
       await this.#notifier?.close();
-      this.#state = "stopped";
-      if (this.#handle.owned) await this.#handle.pool.end().catch(() => {});
+      this.#notifier = undefined;
+      // Back to the start: the caller may try again (say, once the database is
+      // up), or call stop() to release the pool.
+      this.#state = "new";
+      this.#startPromise = undefined;
       throw error instanceof ConfigError || error instanceof DatabaseError ? error : new DatabaseError(coerceError(error).message, undefined, { cause: error });
     }
     this.#state = "running";
