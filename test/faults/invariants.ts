@@ -77,8 +77,14 @@ export async function checkInvariants(
     windows.push([e.started_at.getTime(), (e.finished_at ?? e.started_at).getTime() + 5000]);
     stalls.set(e.worker_id, windows);
   }
+  // A job that returned just before the stall began is caught too: its
+  // outcome is written after the handler returns, and the stall holds that
+  // write back past the lease.
+  const STALL_SLACK_MS = 5000;
   const stalledWorker = (e: ExecutionRow) =>
-    (stalls.get(e.worker_id) ?? []).some(([from, to]) => e.started_at.getTime() <= to && (e.finished_at ?? e.started_at).getTime() >= from);
+    (stalls.get(e.worker_id) ?? []).some(
+      ([from, to]) => e.started_at.getTime() <= to && (e.finished_at ?? e.started_at).getTime() + STALL_SLACK_MS >= from,
+    );
 
   const reExecutions: Record<string, number> = {};
   const killed = new Set(faults.sigkill);
