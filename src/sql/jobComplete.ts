@@ -19,3 +19,20 @@ FROM unnest($1::uuid[], $2::int[], $3::text[]) AS u(id, attempt, result)
 WHERE j.id = u.id AND j.status = 'running' AND j.locked_by = $4 AND j.attempts = u.attempt
 RETURNING j.id`,
   );
+
+/**
+ * Which of these attempts this worker already completed: after a write whose
+ * reply was lost (the connection dropped after the commit), the retried write
+ * matches nothing, and this tells "already done" from "lease lost". Only this
+ * worker's own completion can leave its id and attempt on a succeeded row.
+ *
+ * $1 ids, $2 attempts, $3 worker id
+ */
+export const jobCompleted = (schema: string): Statement =>
+  statement(
+    schema,
+    "jobCompleted",
+    `SELECT j.id FROM ${quoteIdent(schema)}.jobs AS j
+JOIN unnest($1::uuid[], $2::int[]) AS u(id, attempt) ON j.id = u.id AND j.attempts = u.attempt
+WHERE j.status = 'succeeded' AND j.locked_by = $3`,
+  );

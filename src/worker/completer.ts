@@ -19,8 +19,12 @@ interface Pending<T> {
 
 /** One kind of outcome write: how to turn a batch into a statement, and its rows into outcomes. */
 export interface BatchWriter<T> {
-  /** Runs one statement for the batch; returns outcome by job id for the rows that changed. */
-  write(batch: ReadonlyArray<{ job: Job; data: T }>): Promise<Map<string, Outcome>>;
+  /**
+   * Runs one statement for the batch; returns outcome by job id for the rows
+   * that changed. `retried` says an earlier try of this batch failed, perhaps
+   * after committing.
+   */
+  write(batch: ReadonlyArray<{ job: Job; data: T }>, retried: boolean): Promise<Map<string, Outcome>>;
 }
 
 /** Longest batch one statement carries. */
@@ -72,7 +76,7 @@ export class Batcher<T> {
     while (this.#queue.length > 0) {
       const batch = this.#queue.slice(0, MAX_BATCH);
       try {
-        const outcomes = await this.#writer.write(batch);
+        const outcomes = await this.#writer.write(batch, failures > 0);
         this.#queue.splice(0, batch.length);
         failures = 0;
         for (const item of batch) item.resolve(outcomes.get(item.job.id) ?? { kind: "lost" });
@@ -101,11 +105,22 @@ export interface FailData {
   permanent: boolean;
 }
 
-/** Writes successes: one fenced UPDATE over unnest of ids, attempts and results. */
-export const completeWriter = (run: RunStatement, sql: Statement, workerId: string): BatchWriter<string | null> => ({
-  async write(batch) {
-    const rows = await run(sql, [batch.map((b) => b.job.id), batch.map((b) => b.job.attempts), batch.map((b) => b.data), workerId]);
-    return new Map(rows.map((r) => [r.id as string, { kind: "succeeded" } as Outcome]));
+/**
+ * Writes successes: one fenced UPDATE over unnest of ids, attempts and
+ * results. On a retry, ids the UPDATE did not match are looked up: the first
+ * try may have committed before its connection dropped.
+ */
+export const completeWriter = (run: RunStatement, sql: { complete: Statement; completed: Statement }, workerId: string): BatchWriter<string | null> => ({
+  async write(batch, retried) {
+    const ids = batch.map((b) => b.job.id);
+    const attempts = batch.map((b) => b.job.attempts);
+    const rows = await run(sql.complete, [ids, attempts, batch.map((b) => b.data), workerId]);
+    const succeeded: Outcome = { kind: "succeeded" };
+    const outcomes = new Map(rows.map((r) => [r.id as string, succeeded]));
+    if (retried && outcomes.size < batch.length) {
+      for (const r of await run(sql.completed, [ids, attempts, workerId])) outcomes.set(r.id, succeeded);
+    }
+    return outcomes;
   },
 });
 

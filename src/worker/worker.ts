@@ -10,7 +10,7 @@ import { Rescuer, type RescueResult } from "../maintenance/rescuer.js";
 import { jobsChannel, schemaName } from "../schema-name.js";
 import { schemaCheck } from "../sql/schemaCheck.js";
 import { jobClaim } from "../sql/jobClaim.js";
-import { jobComplete } from "../sql/jobComplete.js";
+import { jobComplete, jobCompleted } from "../sql/jobComplete.js";
 import { jobFail } from "../sql/jobFail.js";
 import { jobHeartbeat } from "../sql/jobHeartbeat.js";
 import { jobRescue } from "../sql/jobRescue.js";
@@ -170,7 +170,7 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
     this.#handle = openPool(o, o.poolSize ?? 4, "djps worker");
     const runSql = (sql: Statement, values: unknown[]) => run(this.#handle.pool, sql, values, true);
     const onWriteError = (error: Error) => this.#report(error, "writing job outcomes");
-    this.#completes = new Batcher(completeWriter(runSql, jobComplete(s), this.id), onWriteError);
+    this.#completes = new Batcher(completeWriter(runSql, { complete: jobComplete(s), completed: jobCompleted(s) }, this.id), onWriteError);
     this.#fails = new Batcher(failWriter(runSql, jobFail(s), this.id), onWriteError);
     this.#snoozes = new Batcher(snoozeWriter(runSql, jobSnooze(s), this.id, this.#channel), onWriteError);
     this.#rescuer = new Rescuer(runSql, jobRescue(s), s, this.#channel);

@@ -1,0 +1,40 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Queue } from "../src/index.js";
+import { run, type Statement } from "../src/db.js";
+import { jobClaim } from "../src/sql/jobClaim.js";
+import { jobComplete, jobCompleted } from "../src/sql/jobComplete.js";
+import { jobFromRow } from "../src/sql/jobRow.js";
+import { completeWriter } from "../src/worker/completer.js";
+import { migratedSchema, type TestSchema } from "./support/db.js";
+
+let db: TestSchema;
+let queue: Queue;
+beforeAll(async () => {
+  db = await migratedSchema("cr");
+  queue = new Queue({ connectionString: db.url, schema: db.schema });
+});
+afterAll(async () => {
+  await queue.close();
+  await db.drop();
+});
+
+describe("completion writes that are retried", () => {
+  it("report a job completed by a first try whose reply was lost as succeeded, not as a lost lease", async () => {
+    await queue.enqueueMany([{ type: "t", payload: 1 }, { type: "t", payload: 2 }]);
+    const runSql = (sql: Statement, values: unknown[]) => run(db.pool, sql, values, true);
+    const claimed = (await runSql(jobClaim(db.schema), [null, ["t"], 2, "w1", 30_000])).map(jobFromRow);
+    const writer = completeWriter(runSql, { complete: jobComplete(db.schema), completed: jobCompleted(db.schema) }, "w1");
+    const batch = claimed.map((job) => ({ job, data: JSON.stringify({ ok: job.payload }) }));
+
+    // The first try commits (its reply, in real life, may never arrive) ...
+    expect([...(await writer.write(batch, false)).keys()].sort()).toEqual(claimed.map((j) => j.id).sort());
+    // ... so the retry matches no running row; without the recheck both would read as lost.
+    const retried = await writer.write(batch, true);
+    expect([...retried.values()]).toEqual([{ kind: "succeeded" }, { kind: "succeeded" }]);
+    // A first try (not a retry) that matches nothing is a lost lease: nothing reported.
+    expect((await writer.write(batch, false)).size).toBe(0);
+    // Another worker's id never matches.
+    const other = completeWriter(runSql, { complete: jobComplete(db.schema), completed: jobCompleted(db.schema) }, "w2");
+    expect((await other.write(batch, true)).size).toBe(0);
+  });
+});
