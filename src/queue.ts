@@ -219,6 +219,11 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
       ids.push(uuidv7());
       inserted.push(job);
     });
+    // Every job of a batch gets the same now() as run_at, so the claim order
+    // (priority, run_at, id) falls to the id: it must follow item order. UUIDv7s
+    // made within one millisecond are in random order; sorted, they are in
+    // creation order and still carry their own timestamps.
+    ids.sort();
     const rows = await this.#run(client, this.#sql.insertMany, [
       ids,
       inserted.map((j) => j.queue),

@@ -1,0 +1,172 @@
+import type pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Queue, ValidationError } from "../src/index.js";
+import { migratedSchema, type TestSchema } from "./support/db.js";
+
+let db: TestSchema;
+let queue: Queue;
+beforeAll(async () => {
+  db = await migratedSchema("qb");
+  queue = new Queue({ connectionString: db.url, schema: db.schema });
+});
+afterAll(async () => {
+  await queue.close();
+  await db.drop();
+});
+
+async function count(where = "true", values: unknown[] = []): Promise<number> {
+  const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM "${db.schema}".jobs WHERE ${where}`, values);
+  return rows[0].n;
+}
+
+/** A real connection that counts the statements sent through it. */
+async function countingClient(): Promise<{ client: pg.PoolClient; statements: string[]; release(): void }> {
+  const client = await db.pool.connect();
+  const statements: string[] = [];
+  return {
+    statements,
+    release: () => client.release(),
+    client: {
+      query: (text: string, values?: unknown[]) => {
+        statements.push(text);
+        return client.query(text, values);
+      },
+    } as unknown as pg.PoolClient,
+  };
+}
+
+describe("enqueueMany", () => {
+  it("returns [] for an empty array and writes nothing", async () => {
+    const before = await count();
+    expect(await queue.enqueueMany([])).toEqual([]);
+    expect(await count()).toBe(before);
+  });
+
+  it("inserts every item in one statement, with results in item order", async () => {
+    const counting = await countingClient();
+    try {
+      const items = [
+        { type: "a", payload: { i: 0 } },
+        { type: "b", payload: { i: 1 }, options: { priority: 5, queue: "q1", maxAttempts: 7 } },
+        { type: "a", payload: { i: 2 }, options: { delayMs: 60_000, timeoutMs: 900 } },
+        { type: "c", payload: [1, 2, 3], options: { runAt: new Date("2030-01-01T00:00:00Z") } },
+      ];
+      const results = await queue.enqueueMany(items, { client: counting.client });
+      expect(counting.statements).toHaveLength(1);
+      expect(results.map((r) => r.created)).toEqual([true, true, true, true]);
+      expect(results.map((r) => r.job.payload)).toEqual(items.map((i) => i.payload));
+      expect(results.map((r) => r.job.type)).toEqual(["a", "b", "a", "c"]);
+      expect(results[1]!.job).toMatchObject({ priority: 5, queue: "q1", maxAttempts: 7 });
+      expect(results[0]!.job).toMatchObject({ priority: 0, queue: "default", maxAttempts: 3, timeoutMs: null, status: "queued" });
+      expect(results[2]!.job.runAt.getTime() - results[2]!.job.createdAt.getTime()).toBe(60_000);
+      expect(results[2]!.job.timeoutMs).toBe(900);
+      expect(results[3]!.job.runAt.toISOString()).toBe("2030-01-01T00:00:00.000Z");
+      expect(results[0]!.job.createdAt).toBeInstanceOf(Date);
+
+      for (const r of results) {
+        const { rows } = await db.pool.query(`SELECT type, payload, priority, queue FROM "${db.schema}".jobs WHERE id = $1`, [r.job.id]);
+        expect(rows[0]).toEqual({ type: r.job.type, payload: r.job.payload, priority: r.job.priority, queue: r.job.queue });
+      }
+    } finally {
+      counting.release();
+    }
+  });
+
+  it("gives a batch ids in item order, so equal jobs are claimed first in, first out", async () => {
+    const items = Array.from({ length: 500 }, (_, i) => ({ type: "fifo", payload: i }));
+    const results = await queue.enqueueMany(items);
+    const ids = results.map((r) => r.job.id);
+    expect([...ids].sort()).toEqual(ids);
+    const { rows } = await db.pool.query(
+      `SELECT payload FROM "${db.schema}".jobs WHERE type = 'fifo' ORDER BY priority DESC, run_at, id`,
+    );
+    expect(rows.map((r) => r.payload)).toEqual(items.map((i) => i.payload));
+  });
+
+  it("gives a repeated key inside the batch the first item's job, created: false", async () => {
+    const results = await queue.enqueueMany([
+      { type: "dup", payload: 1, options: { idempotencyKey: "k1" } },
+      { type: "dup", payload: 2, options: { idempotencyKey: "k2" } },
+      { type: "dup", payload: 3, options: { idempotencyKey: "k1" } },
+      { type: "other", payload: 4, options: { idempotencyKey: "k1" } },
+      { type: "dup", payload: 5, options: { idempotencyKey: "k1" } },
+    ]);
+    expect(results.map((r) => r.created)).toEqual([true, true, false, true, false]);
+    expect(results[2]!.job).toEqual(results[0]!.job);
+    expect(results[4]!.job).toEqual(results[0]!.job);
+    expect(results[2]!.job.payload).toBe(1);
+    expect(results[3]!.job.id).not.toBe(results[0]!.job.id);
+    expect(await count("type IN ('dup', 'other')")).toBe(3);
+  });
+
+  it("returns existing rows for keys already stored, created: false", async () => {
+    const existing = await queue.enqueue("exist", { first: true }, { idempotencyKey: "e1", priority: 3 });
+    const results = await queue.enqueueMany([
+      { type: "exist", payload: { first: false }, options: { idempotencyKey: "e1" } },
+      { type: "exist", payload: { fresh: true }, options: { idempotencyKey: "e2" } },
+      { type: "exist", payload: { again: true }, options: { idempotencyKey: "e1" } },
+    ]);
+    expect(results.map((r) => r.created)).toEqual([false, true, false]);
+    expect(results[0]!.job).toEqual(existing.job);
+    expect(results[2]!.job).toEqual(existing.job);
+    expect(results[1]!.job.payload).toEqual({ fresh: true });
+    expect(await count("type = 'exist'")).toBe(2);
+  });
+
+  it("mixes keyed and keyless items", async () => {
+    await queue.enqueue("mix", "old", { idempotencyKey: "m-old" });
+    const results = await queue.enqueueMany([
+      { type: "mix", payload: "a" },
+      { type: "mix", payload: "b", options: { idempotencyKey: "m-old" } },
+      { type: "mix", payload: "c" },
+      { type: "mix", payload: "d", options: { idempotencyKey: "m-new" } },
+      { type: "mix", payload: "e", options: { idempotencyKey: "m-new" } },
+      { type: "mix", payload: "f" },
+    ]);
+    expect(results.map((r) => r.created)).toEqual([true, false, true, true, false, true]);
+    expect(results.map((r) => r.job.payload)).toEqual(["a", "old", "c", "d", "d", "f"]);
+    expect(new Set(results.map((r) => r.job.id)).size).toBe(5);
+    expect(await count("type = 'mix'")).toBe(5);
+  });
+
+  it("stores a batch of 5,000", async () => {
+    const items = Array.from({ length: 5_000 }, (_, i) => ({
+      type: "bulk",
+      payload: { i },
+      options: i % 2 ? { idempotencyKey: `bulk-${i}` } : { priority: i % 7 },
+    }));
+    const results = await queue.enqueueMany(items);
+    expect(results).toHaveLength(5_000);
+    expect(results.every((r, i) => r.created && (r.job.payload as { i: number }).i === i)).toBe(true);
+    expect(await count("type = 'bulk'")).toBe(5_000);
+    const { rows } = await db.pool.query(
+      `SELECT count(DISTINCT payload->'i')::int AS n, sum((payload->>'i')::int)::bigint AS s FROM "${db.schema}".jobs WHERE type = 'bulk'`,
+    );
+    expect(rows[0].n).toBe(5_000);
+    expect(Number(rows[0].s)).toBe((4_999 * 5_000) / 2);
+
+    // The same batch again: every keyed item comes back as it was, the keyless ones are new.
+    const again = await queue.enqueueMany(items);
+    expect(again.filter((r) => r.created)).toHaveLength(2_500);
+    again.forEach((r, i) => {
+      if (i % 2) expect(r.job.id).toBe(results[i]!.job.id);
+    });
+    expect(await count("type = 'bulk'")).toBe(7_500);
+  });
+
+  it("writes nothing when one item is invalid", async () => {
+    const before = await count();
+    const error = await queue
+      .enqueueMany([
+        { type: "ok", payload: 1 },
+        { type: "ok", payload: 2, options: { priority: 1.5 } },
+      ])
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.field).toBe("items.1.options.priority");
+    expect(error.message).toBe(
+      "Expected `items.1.options.priority` to be an integer from -32768 to 32767, got `1.5` (number)",
+    );
+    expect(await count()).toBe(before);
+  });
+});
