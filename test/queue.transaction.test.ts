@@ -1,0 +1,198 @@
+import pg from "pg";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { Queue } from "../src/index.js";
+import { migratedSchema, waitFor, type TestSchema } from "./support/db.js";
+
+let db: TestSchema;
+let queue: Queue;
+let listener: pg.Client;
+let channel: string;
+/** Every notification payload received on the jobs channel, in arrival order. */
+let heard: string[] = [];
+
+beforeAll(async () => {
+  db = await migratedSchema("qt");
+  queue = new Queue({ connectionString: db.url, schema: db.schema });
+  channel = `djps:${db.schema}:jobs`;
+  listener = new pg.Client({ connectionString: db.url });
+  await listener.connect();
+  listener.on("notification", (n) => {
+    if (n.channel === channel) heard.push(n.payload ?? "");
+  });
+  await listener.query(`LISTEN "${channel}"`);
+  await db.pool.query(`CREATE TABLE "${db.schema}".orders (id int PRIMARY KEY)`);
+});
+afterAll(async () => {
+  await listener.end();
+  await queue.close();
+  await db.drop();
+});
+beforeEach(() => {
+  heard = [];
+});
+
+let markers = 0;
+/**
+ * Sends a marker notification from another session and waits until it
+ * arrives. Notifications are delivered in commit order, so everything
+ * committed before the marker has been heard by then.
+ */
+async function drain(): Promise<string[]> {
+  const marker = `marker-${++markers}`;
+  await db.pool.query("SELECT pg_notify($1, $2)", [channel, marker]);
+  await waitFor(() => heard.includes(marker), `notification ${marker}`, 10_000);
+  return heard.splice(0).filter((p) => p !== marker);
+}
+
+async function count(where = "true"): Promise<number> {
+  const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM "${db.schema}".jobs WHERE ${where}`);
+  return rows[0].n;
+}
+
+async function inTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>, end: "COMMIT" | "ROLLBACK"): Promise<T> {
+  const client = await db.pool.connect();
+  try {
+    await client.query("BEGIN");
+    const value = await fn(client);
+    await client.query(end);
+    return value;
+  } finally {
+    client.release();
+  }
+}
+
+describe("enqueue inside the caller's transaction", () => {
+  it("writes nothing and wakes no one when the transaction rolls back", async () => {
+    const id = await inTransaction(async (client) => {
+      const { job, created } = await queue.enqueue("tx", { n: 1 }, { client, idempotencyKey: "rolled" });
+      expect(created).toBe(true);
+      // The caller's own session sees it; nobody else does.
+      expect((await queue.getJob(job.id, { client }))?.id).toBe(job.id);
+      expect(await queue.getJob(job.id)).toBeNull();
+      return job.id;
+    }, "ROLLBACK");
+    expect(await queue.getJob(id)).toBeNull();
+    expect(await count("type = 'tx'")).toBe(0);
+    expect(await drain()).toEqual([]);
+    // The key was never taken.
+    const again = await queue.enqueue("tx", { n: 2 }, { idempotencyKey: "rolled" });
+    expect(again.created).toBe(true);
+    expect(await drain()).toEqual(["default"]);
+  });
+
+  it("commits the job with the caller's data, and the NOTIFY goes out only at commit", async () => {
+    const client = await db.pool.connect();
+    try {
+      await client.query("BEGIN");
+      await client.query(`INSERT INTO "${db.schema}".orders VALUES (1)`);
+      const { job } = await queue.enqueue("ship_order", { order: 1 }, { client, queue: "shipping" });
+      // Before COMMIT: not visible elsewhere, and no notification was delivered.
+      expect(await count("type = 'ship_order'")).toBe(0);
+      expect(await drain()).toEqual([]);
+      await client.query("COMMIT");
+
+      await waitFor(() => heard.includes("shipping"), "the enqueue's notification", 10_000);
+      expect(await drain()).toEqual(["shipping"]);
+      const stored = await queue.getJob(job.id);
+      expect(stored).toMatchObject({ id: job.id, queue: "shipping", status: "queued", payload: { order: 1 } });
+      const orders = await db.pool.query(`SELECT id FROM "${db.schema}".orders`);
+      expect(orders.rows).toEqual([{ id: 1 }]);
+    } finally {
+      client.release();
+    }
+  });
+
+  it("wakes no one for a job that is not runnable yet", async () => {
+    await inTransaction((client) => queue.enqueue("later", {}, { client, delayMs: 60_000, queue: "slow" }), "COMMIT");
+    await queue.enqueue("later", {}, { runAt: new Date(Date.now() + 60_000), queue: "slow" });
+    expect(await count("type = 'later'")).toBe(2);
+    expect(await drain()).toEqual([]);
+  });
+
+  it("wakes no one when the key already existed", async () => {
+    await queue.enqueue("keyed", {}, { idempotencyKey: "k", queue: "kq" });
+    expect(await drain()).toEqual(["kq"]);
+    const { created } = await inTransaction((client) => queue.enqueue("keyed", {}, { idempotencyKey: "k", client, queue: "kq" }), "COMMIT");
+    expect(created).toBe(false);
+    expect(await drain()).toEqual([]);
+  });
+
+  it("works with any object that has query(text, values)", async () => {
+    const client = await db.pool.connect();
+    try {
+      await client.query("BEGIN");
+      const seen: string[] = [];
+      const wrapper = {
+        query: async (text: string, values?: unknown[]) => {
+          seen.push(text);
+          const result = await client.query(text, values);
+          return { rows: result.rows, rowCount: result.rowCount };
+        },
+      };
+      const { job } = await queue.enqueue("wrapped", { ok: true }, { client: wrapper });
+      expect(seen).toHaveLength(1);
+      await client.query("COMMIT");
+      expect((await queue.getJob(job.id))?.payload).toEqual({ ok: true });
+      await waitFor(() => heard.includes("default"), "the enqueue's notification", 10_000);
+    } finally {
+      client.release();
+    }
+  });
+});
+
+describe("enqueueMany inside the caller's transaction", () => {
+  it("writes nothing when the transaction rolls back", async () => {
+    const results = await inTransaction(
+      (client) =>
+        queue.enqueueMany(
+          [
+            { type: "many_rb", payload: 1, options: { queue: "a" } },
+            { type: "many_rb", payload: 2, options: { queue: "b", idempotencyKey: "rb" } },
+          ],
+          { client },
+        ),
+      "ROLLBACK",
+    );
+    expect(results.map((r) => r.created)).toEqual([true, true]);
+    expect(await count("type = 'many_rb'")).toBe(0);
+    for (const r of results) expect(await queue.getJob(r.job.id)).toBeNull();
+    expect(await drain()).toEqual([]);
+  });
+
+  it("commits every job and sends one notification per queue with runnable jobs, at commit", async () => {
+    const client = await db.pool.connect();
+    try {
+      await client.query("BEGIN");
+      const results = await queue.enqueueMany(
+        [
+          { type: "many_ok", payload: 1, options: { queue: "alpha" } },
+          { type: "many_ok", payload: 2, options: { queue: "alpha" } },
+          { type: "many_ok", payload: 3, options: { queue: "beta", idempotencyKey: "b1" } },
+          { type: "many_ok", payload: 4, options: { queue: "gamma", delayMs: 60_000 } },
+        ],
+        { client },
+      );
+      expect(await count("type = 'many_ok'")).toBe(0);
+      expect(await drain()).toEqual([]);
+      await client.query("COMMIT");
+
+      await waitFor(() => heard.includes("alpha") && heard.includes("beta"), "the batch's notifications", 10_000);
+      expect((await drain()).sort()).toEqual(["alpha", "beta"]);
+      expect(await count("type = 'many_ok'")).toBe(4);
+      for (const r of results) expect((await queue.getJob(r.job.id))?.payload).toEqual(r.job.payload);
+    } finally {
+      client.release();
+    }
+  });
+});
+
+describe("retry", () => {
+  it("wakes the job's queue", async () => {
+    const { job } = await queue.enqueue("to_retry", {}, { queue: "rq" });
+    await db.pool.query(`UPDATE "${db.schema}".jobs SET status = 'dead', finished_at = now() WHERE id = $1`, [job.id]);
+    expect(await drain()).toEqual(["rq"]);
+    await queue.retry(job.id);
+    await waitFor(() => heard.includes("rq"), "the retry's notification", 10_000);
+    expect(await drain()).toEqual(["rq"]);
+  });
+});
