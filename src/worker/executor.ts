@@ -3,6 +3,7 @@ import { coerceError, PermanentJobError, SnoozeJob, type ValidationError } from 
 import type { Logger } from "../logger.js";
 import { serializeJson } from "../payload.js";
 import type { Job } from "../types.js";
+import { describe } from "../validate.js";
 import type { BackoffOptions } from "./options.js";
 
 /** What a handler gets besides its payload. */
@@ -66,6 +67,40 @@ function storableResult(value: unknown): string | null {
   }
 }
 
+/** Longest error message and stack kept on a job (each history entry holds both). */
+export const MAX_ERROR_TEXT = 4000;
+
+/** The longest snooze, as for an enqueue's `delayMs` (ten years). */
+const MAX_SNOOZE_MS = 10 * 365 * 24 * 3600 * 1000;
+
+/**
+ * A failed attempt's message and stack as they can be stored: PostgreSQL text
+ * cannot hold NUL characters (one would make the whole batched write fail, and
+ * fail again on every retry), lone surrogates are replaced, and both are capped.
+ */
+export function failureText(error: Error): { message: string; stack: string | null } {
+  return {
+    message: storableText(error.message || error.name || "Error"),
+    stack: error.stack ? storableText(error.stack) : null,
+  };
+}
+
+function storableText(text: string): string {
+  const capped = text.length > MAX_ERROR_TEXT ? `${text.slice(0, MAX_ERROR_TEXT - 1)}\u2026` : text;
+  return capped.replace(/\u0000/g, "\uFFFD").toWellFormed();
+}
+
+/** A snooze's delay, or a failure naming the bad value (a snooze that cannot be written would never end the attempt). */
+function snoozeVerdict(delayMs: unknown): Verdict {
+  if (typeof delayMs === "number" && delayMs >= 0 && delayMs <= MAX_SNOOZE_MS) {
+    return { kind: "snooze", delayMs: Math.round(delayMs) };
+  }
+  // describe() renders numbers through JSON, where NaN and Infinity read as null.
+  const shown = typeof delayMs === "number" ? `\`${delayMs}\` (number)` : describe(delayMs);
+  const error = new TypeError(`Expected the snooze delay to be a number of milliseconds from 0 to ${MAX_SNOOZE_MS}, got ${shown}`);
+  return { kind: "fail", error, permanent: false };
+}
+
 /** The largest result stored (results are for small summaries; big data belongs elsewhere). */
 const MAX_RESULT_BYTES = 1024 * 1024;
 
@@ -114,7 +149,7 @@ export async function execute(
     const reason = controller.signal.aborted ? controller.signal.reason : undefined;
     if (reason instanceof AbortReason && reason.why !== "timeout") return { kind: "abandon" };
     if (reason instanceof AbortReason) return { kind: "fail", error: reason, permanent: false };
-    if (thrown instanceof SnoozeJob) return { kind: "snooze", delayMs: thrown.delayMs };
+    if (thrown instanceof SnoozeJob) return snoozeVerdict(thrown.delayMs);
     const error = coerceError(thrown);
     return { kind: "fail", error, permanent: error instanceof PermanentJobError };
   } finally {

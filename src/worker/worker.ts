@@ -20,7 +20,7 @@ import type { Job, JobSchemas, ParsedPayloadOf } from "../types.js";
 import { parse } from "../validate.js";
 import { retryDelayMs } from "./backoff.js";
 import { Batcher, completeWriter, failWriter, snoozeWriter, type FailData, type Outcome } from "./completer.js";
-import { AbortReason, execute, type Handler, type JobContext, type ResolvedHandler } from "./executor.js";
+import { AbortReason, execute, failureText, type Handler, type JobContext, type ResolvedHandler } from "./executor.js";
 import { Ticker } from "./heartbeat.js";
 import { Prefetch } from "./prefetch.js";
 import { Notifier } from "./notifier.js";
@@ -417,8 +417,7 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
       case "fail":
         error = verdict.error;
         write = this.#fails.push(job, {
-          message: error.message || error.name,
-          stack: error.stack ? error.stack.slice(0, 4000) : null,
+          ...failureText(error),
           delayMs: retryDelayMs(job.attempts, spec.backoff),
           permanent: verdict.permanent,
         });
