@@ -1,4 +1,5 @@
 import type { Statement } from "../db.js";
+import { DatabaseError } from "../errors.js";
 import type { Job } from "../types.js";
 
 /** What became of a job once its outcome reached the database. */
@@ -30,11 +31,20 @@ export interface BatchWriter<T> {
 /** Longest batch one statement carries. */
 const MAX_BATCH = 1000;
 
+/** SQLSTATE class 22, data exception: the statement's input is bad, and sending it again fails again. */
+const DATA_EXCEPTION_CLASS = "22";
+
+function isDataException(error: unknown): boolean {
+  return error instanceof DatabaseError && error.sqlState?.startsWith(DATA_EXCEPTION_CLASS) === true;
+}
+
 /**
  * Coalesces outcome writes of one kind: a lone item is written at once; items
  * arriving while a write is in flight wait and go together in the next one.
  * A failed write is retried with backoff (the jobs stay leased meanwhile)
- * until it succeeds or `close()` gives up on it.
+ * until it succeeds or `close()` gives up on it. A write refused for bad data
+ * (which no retry can fix) is split into single writes, and only the item
+ * that fails alone is rejected.
  */
 export class Batcher<T> {
   #queue: Pending<T>[] = [];
@@ -73,16 +83,30 @@ export class Batcher<T> {
 
   async #flush(): Promise<void> {
     let failures = 0;
+    // Items to write one at a time, after a batch failed on bad data: the one
+    // bad item is then rejected alone instead of holding up the rest forever.
+    let isolate = 0;
     while (this.#queue.length > 0) {
-      const batch = this.#queue.slice(0, MAX_BATCH);
+      const batch = this.#queue.slice(0, isolate > 0 ? 1 : MAX_BATCH);
       try {
         const outcomes = await this.#writer.write(batch, failures > 0);
         this.#queue.splice(0, batch.length);
         failures = 0;
+        isolate = Math.max(0, isolate - batch.length);
         for (const item of batch) item.resolve(outcomes.get(item.job.id) ?? { kind: "lost" });
       } catch (error) {
-        failures++;
         this.#onError(error as Error);
+        if (isDataException(error)) {
+          if (batch.length > 1) {
+            isolate = batch.length;
+          } else {
+            this.#queue.splice(0, 1);
+            isolate = Math.max(0, isolate - 1);
+            batch[0]!.reject(error as Error);
+          }
+          continue;
+        }
+        failures++;
         if (this.#closing && failures >= 3) {
           this.#queue.splice(0, batch.length);
           for (const item of batch) item.reject(error as Error);
