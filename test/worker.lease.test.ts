@@ -1,0 +1,302 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { Queue, Worker, type Handlers, type JobContext, type WorkerOptions } from "../src/index.js";
+import { migratedSchema, waitFor, type TestSchema } from "./support/db.js";
+import { collect, gate, jobRow, nextEvent } from "./support/worker.js";
+
+// Leases: a worker whose job was taken cannot write over the newer attempt
+// and its handler's signal is aborted; heartbeats keep a long job alive;
+// expired leases are rescued, by one worker at a time.
+
+let db: TestSchema;
+let queue: Queue;
+const workers: Worker<any>[] = [];
+
+beforeAll(async () => {
+  db = await migratedSchema("wl");
+  queue = new Queue({ connectionString: db.url, schema: db.schema });
+});
+afterEach(async () => {
+  await Promise.all(workers.splice(0).map((w) => w.stop({ timeoutMs: 0 })));
+  // Each test starts from an empty table, so rescues and claims only see its own jobs.
+  await db.pool.query(`DELETE FROM "${db.schema}".jobs`);
+});
+afterAll(async () => {
+  await queue.close();
+  await db.drop();
+});
+
+function newWorker(handlers: Handlers, options: WorkerOptions = {}): Worker {
+  const worker = new Worker(handlers, { connectionString: db.url, schema: db.schema, pollIntervalMs: 50, ...options });
+  workers.push(worker);
+  return worker;
+}
+
+/** Another worker takes the job, as a rescue and a new claim would: a newer attempt under another id. */
+async function takeOver(id: string): Promise<void> {
+  const { rowCount } = await db.pool.query(
+    `UPDATE "${db.schema}".jobs SET locked_by = 'other', attempts = attempts + 1, locked_until = now() + interval '1 hour'
+     WHERE id = $1 AND status = 'running'`,
+    [id],
+  );
+  expect(rowCount).toBe(1);
+}
+
+/** Marks jobs as held by a worker that died: running, lease passed. */
+async function expire(ids: string[], attempts = 1): Promise<void> {
+  await db.pool.query(
+    `UPDATE "${db.schema}".jobs SET status = 'running', attempts = $2, locked_by = 'dead-worker',
+       locked_until = now() - interval '1 second', started_at = now() - interval '1 minute'
+     WHERE id = ANY($1)`,
+    [ids, attempts],
+  );
+}
+
+describe("lease loss", () => {
+  it("detected by the heartbeat: the handler's signal is aborted and its result is discarded", async () => {
+    const release = gate();
+    let ctx: JobContext | undefined;
+    let returned = false;
+    const worker = newWorker(
+      {
+        block: async (_p, c) => {
+          ctx = c;
+          await release.promise;
+          returned = true;
+          return { stale: true };
+        },
+      },
+      { leaseMs: 1000, heartbeatIntervalMs: 200 },
+    );
+    const lost = collect(worker, "job:lease-lost");
+    const succeeded = collect(worker, "job:succeeded");
+    await worker.start();
+    const started = nextEvent(worker, "job:started");
+    const { job } = await queue.enqueue("block", null);
+    await started;
+    await takeOver(job.id);
+
+    const event = await nextEvent(worker, "job:lease-lost");
+    expect(event.job.id).toBe(job.id);
+    expect(ctx!.signal.aborted).toBe(true);
+    expect((ctx!.signal.reason as Error).name).toBe("AbortError");
+    expect((ctx!.signal.reason as Error).message).toContain("lost the job's lease");
+    await expect(ctx!.heartbeat()).rejects.toBe(ctx!.signal.reason);
+
+    release.open();
+    await waitFor(() => returned && worker.runningCount === 0, "the handler to return");
+    // The slot is free again, and nothing was written over the newer attempt.
+    const row = await jobRow(db.pool, db.schema, job.id);
+    expect(row).toMatchObject({ status: "running", locked_by: "other", attempts: 2, result: null, finished_at: null });
+    expect(lost).toHaveLength(1);
+    expect(succeeded).toHaveLength(0);
+  });
+
+  it("detected by ctx.heartbeat(): it rejects with the abort reason", async () => {
+    const release = gate();
+    const outcome: unknown[] = [];
+    const worker = newWorker({
+      beat: async (_p, ctx) => {
+        await release.promise;
+        await ctx.heartbeat().catch((e) => outcome.push(e));
+        outcome.push(ctx.signal.aborted);
+      },
+    });
+    await worker.start();
+    const started = nextEvent(worker, "job:started");
+    const { job } = await queue.enqueue("beat", null);
+    await started;
+    await takeOver(job.id);
+    const lost = nextEvent(worker, "job:lease-lost");
+    release.open();
+    await lost;
+    await waitFor(() => outcome.length === 2, "the handler to finish");
+    expect((outcome[0] as Error).name).toBe("AbortError");
+    expect(outcome[1]).toBe(true);
+    expect(await jobRow(db.pool, db.schema, job.id)).toMatchObject({ status: "running", locked_by: "other", attempts: 2 });
+  });
+
+  for (const how of ["returns", "throws", "snoozes"] as const) {
+    it(`fenced without a heartbeat: a handler that ${how} after its job was taken writes nothing`, async () => {
+      const release = gate();
+      const worker = newWorker(
+        {
+          late: async (_p, ctx) => {
+            await release.promise;
+            if (how === "throws") throw new Error("late failure");
+            if (how === "snoozes") ctx.snooze(0);
+            return "late result";
+          },
+        },
+        // Leases long enough that no heartbeat comes before the handler returns.
+        { leaseMs: 600_000 },
+      );
+      const failed = collect(worker, "job:failed");
+      await worker.start();
+      const started = nextEvent(worker, "job:started");
+      const { job } = await queue.enqueue("late", null, { maxAttempts: 5 });
+      await started;
+      await takeOver(job.id);
+      const lost = nextEvent(worker, "job:lease-lost");
+      release.open();
+      expect((await lost).job.id).toBe(job.id);
+      const row = await jobRow(db.pool, db.schema, job.id);
+      expect(row).toMatchObject({
+        status: "running",
+        locked_by: "other",
+        attempts: 2,
+        max_attempts: 5,
+        result: null,
+        last_error: null,
+        finished_at: null,
+      });
+      expect(row.errors).toEqual([]);
+      expect(failed).toHaveLength(0);
+    });
+  }
+});
+
+describe("heartbeats", () => {
+  it("keep a job that runs past its lease from being rescued", async () => {
+    const release = gate();
+    const worker = newWorker(
+      { long: async () => { await release.promise; return "done"; } },
+      { leaseMs: 1000, heartbeatIntervalMs: 200, workerId: "long-runner" },
+    );
+    const rescuer = newWorker({ long: async () => "never" }, { workerId: "rescuer" });
+    await worker.start();
+    const started = nextEvent(worker, "job:started");
+    const { job } = await queue.enqueue("long", null);
+    await started;
+    const first = await jobRow(db.pool, db.schema, job.id);
+    const originalDeadline: Date = first.locked_until;
+
+    const rescued: string[] = [];
+    let last = originalDeadline.getTime();
+    let advancesPastDeadline = 0;
+    await waitFor(
+      async () => {
+        const result = await rescuer.rescueExpired();
+        rescued.push(...result.ids);
+        const { rows } = await db.pool.query(
+          `SELECT locked_until, status, locked_by, now() > $2 AS past FROM "${db.schema}".jobs WHERE id = $1`,
+          [job.id, originalDeadline],
+        );
+        const row = rows[0];
+        expect(row).toMatchObject({ status: "running", locked_by: "long-runner" });
+        if (row.locked_until.getTime() > last) {
+          last = row.locked_until.getTime();
+          if (row.past) advancesPastDeadline++;
+        }
+        return advancesPastDeadline >= 3;
+      },
+      "the lease to be extended three times after the first deadline passed",
+    );
+    expect(rescued).toEqual([]);
+
+    const succeeded = nextEvent(worker, "job:succeeded");
+    release.open();
+    await succeeded;
+    expect(await jobRow(db.pool, db.schema, job.id)).toMatchObject({ status: "succeeded", attempts: 1, result: "done" });
+  });
+
+  it("keep one job after another alive past their leases, with one slot", async () => {
+    const worker = newWorker(
+      {
+        chain: async (_p, ctx) => {
+          // Run until this job's lease has been extended at least once.
+          const { rows } = await db.pool.query(`SELECT locked_until FROM "${db.schema}".jobs WHERE id = $1`, [ctx.job.id]);
+          const deadline: Date = rows[0].locked_until;
+          await waitFor(async () => {
+            const r = await db.pool.query(`SELECT locked_until FROM "${db.schema}".jobs WHERE id = $1`, [ctx.job.id]);
+            return r.rows[0].locked_until > deadline;
+          }, "a heartbeat");
+        },
+      },
+      { leaseMs: 1000, heartbeatIntervalMs: 200, concurrency: 1 },
+    );
+    const rescuer = newWorker({ chain: async () => undefined });
+    await worker.start();
+    const ids = (await queue.enqueueMany([1, 2, 3].map((n) => ({ type: "chain", payload: n })))).map((r) => r.job.id);
+    await waitFor(async () => {
+      expect((await rescuer.rescueExpired()).count).toBe(0);
+      const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM "${db.schema}".jobs WHERE id = ANY($1) AND status = 'succeeded'`, [ids]);
+      return rows[0].n === 3;
+    }, "three long jobs to succeed");
+    const { rows } = await db.pool.query(`SELECT DISTINCT attempts FROM "${db.schema}".jobs WHERE id = ANY($1)`, [ids]);
+    expect(rows).toEqual([{ attempts: 1 }]);
+  });
+});
+
+describe("rescue", () => {
+  it("moves jobs whose lease passed to failed (or dead when attempts are used up); a running worker then runs them", async () => {
+    const retryable = (await queue.enqueue("orphan", { n: 1 }, { maxAttempts: 3 })).job;
+    const spent = (await queue.enqueue("orphan", { n: 2 }, { maxAttempts: 2 })).job;
+    const alive = (await queue.enqueue("orphan", { n: 3 })).job;
+    await expire([retryable.id]);
+    await expire([spent.id], 2);
+    // A job whose lease has not passed belongs to a live worker: left alone.
+    await db.pool.query(
+      `UPDATE "${db.schema}".jobs SET status = 'running', attempts = 1, locked_by = 'live-worker', locked_until = now() + interval '1 hour' WHERE id = $1`,
+      [alive.id],
+    );
+
+    const ran: string[] = [];
+    const worker = newWorker({ orphan: async (_p, ctx) => { ran.push(ctx.job.id); return "recovered"; } }, { workerId: "survivor" });
+    const result = await worker.rescueExpired();
+    expect(result.count).toBe(2);
+    expect(result.dead).toBe(1);
+    expect([...result.ids].sort()).toEqual([retryable.id, spent.id].sort());
+
+    const failedRow = await jobRow(db.pool, db.schema, retryable.id);
+    expect(failedRow).toMatchObject({ status: "failed", attempts: 1, locked_until: null });
+    expect(failedRow.last_error).toMatch(/^Lease expired: worker dead-worker/);
+    expect(failedRow.errors).toEqual([expect.objectContaining({ attempt: 1, message: failedRow.last_error })]);
+    const deadRow = await jobRow(db.pool, db.schema, spent.id);
+    expect(deadRow).toMatchObject({ status: "dead", attempts: 2 });
+    expect(deadRow.finished_at).toBeInstanceOf(Date);
+    expect(deadRow.last_error).toMatch(/^Lease expired: worker dead-worker/);
+    expect(await jobRow(db.pool, db.schema, alive.id)).toMatchObject({ status: "running", locked_by: "live-worker" });
+
+    // A second pass finds nothing more.
+    expect((await worker.rescueExpired()).count).toBe(0);
+
+    const succeeded = nextEvent(worker, "job:succeeded", (e) => e.job.id === retryable.id);
+    await worker.start();
+    await succeeded;
+    expect(await jobRow(db.pool, db.schema, retryable.id)).toMatchObject({ status: "succeeded", attempts: 2, locked_by: "survivor", result: "recovered" });
+    expect(ran).toEqual([retryable.id]);
+    expect((await jobRow(db.pool, db.schema, spent.id)).status).toBe("dead");
+  });
+
+  it("the maintenance loop of a started worker rescues on its own and emits jobs:rescued", async () => {
+    const { job } = await queue.enqueue("orphan2", null);
+    await expire([job.id]);
+    const worker = newWorker({ orphan2: async () => "ok" }, { rescueIntervalMs: 50 });
+    const rescued = nextEvent(worker, "jobs:rescued");
+    const succeeded = nextEvent(worker, "job:succeeded");
+    await worker.start();
+    expect((await rescued).ids).toEqual([job.id]);
+    await succeeded;
+    expect(await jobRow(db.pool, db.schema, job.id)).toMatchObject({ status: "succeeded", attempts: 2 });
+  });
+
+  it("two workers rescuing at the same time never both rescue a row", async () => {
+    const a = newWorker({ x: async () => undefined }, { workerId: "rescuer-a" });
+    const b = newWorker({ x: async () => undefined }, { workerId: "rescuer-b" });
+    for (let round = 0; round < 5; round++) {
+      const ids = (await queue.enqueueMany(Array.from({ length: 300 }, (_, i) => ({ type: "x", payload: i })))).map((r) => r.job.id);
+      await expire(ids);
+      const [ra, rb] = await Promise.all([a.rescueExpired(), b.rescueExpired()]);
+      const all = [...ra.ids, ...rb.ids];
+      expect(new Set(all).size).toBe(all.length);
+      expect(all.length).toBe(300);
+      expect(ra.count + rb.count).toBe(300);
+      const { rows } = await db.pool.query(
+        `SELECT count(*)::int AS n, max(jsonb_array_length(errors))::int AS errors FROM "${db.schema}".jobs WHERE id = ANY($1) AND status = 'failed'`,
+        [ids],
+      );
+      expect(rows[0]).toEqual({ n: 300, errors: 1 });
+      await db.pool.query(`DELETE FROM "${db.schema}".jobs`);
+    }
+  });
+});
