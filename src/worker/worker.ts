@@ -191,9 +191,14 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
   /**
    * Starts claiming. Rejects if the database cannot be reached or the schema
    * was not migrated; the worker can then be started again. While a start is
-   * in flight or done, calling it again returns the same promise.
+   * in flight or done, calling it again returns the same promise. A worker
+   * that was stopped (or is stopping) does not start again: it rejects with a
+   * `ConfigError`; make a new Worker instead.
    */
   start(): Promise<void> {
+    if (this.#stopPromise) {
+      return Promise.reject(new ConfigError("This worker was stopped and cannot be started again: create a new Worker"));
+    }
     this.#startPromise ??= this.#start();
     return this.#startPromise;
   }
