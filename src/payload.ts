@@ -12,22 +12,26 @@ export function serializeJson(value: unknown, field: string, maxBytes: number): 
   let text: string | undefined;
   try {
     text = JSON.stringify(value, function (this: unknown, key: string, v: unknown) {
-      if (key !== "" && !isStorableString(key)) fail(`${field} key ${JSON.stringify(key)}`, "a key without NUL characters or lone surrogates", key);
+      // `this` holds `v` under `key`; the path to it is only worked out when something is wrong.
+      const at = () => pathOf(value, this, key, field);
+      if (key !== "" && !isStorableString(key)) {
+        fail(pathOf(value, this, "", field), "JSON with keys without NUL characters or lone surrogates", key);
+      }
       switch (typeof v) {
         case "number":
-          if (!Number.isFinite(v)) fail(field, "JSON (a finite number)", v);
+          if (!Number.isFinite(v)) fail(at(), "JSON (a finite number)", v);
           return v;
         case "string":
-          if (!isStorableString(v)) fail(field, "JSON (strings without NUL characters or lone surrogates)", v);
+          if (!isStorableString(v)) fail(at(), "JSON (strings without NUL characters or lone surrogates)", v);
           return v;
         case "bigint":
         case "symbol":
         case "function":
           // Inside arrays JSON.stringify would turn these into null; at the top, undefined.
-          return fail(field, "JSON-serialisable", v);
+          return fail(at(), "JSON-serialisable", v);
         case "undefined":
           // In an array JSON.stringify would store null; in an object the key is dropped.
-          if (Array.isArray(this)) fail(field, "JSON (no undefined in arrays)", v);
+          if (Array.isArray(this)) fail(at(), "JSON (no undefined in arrays)", v);
           return v;
         default:
           return v;
@@ -37,7 +41,14 @@ export function serializeJson(value: unknown, field: string, maxBytes: number): 
     if (error instanceof ValidationError) throw error;
     // Too deep for JSON.stringify's own recursion: the same rule as below, met earlier.
     if (error instanceof RangeError) throw tooDeep(field);
-    throw new ValidationError(field, `Expected \`${field}\` to be JSON-serialisable: ${(error as Error).message}`);
+    const cycle = error instanceof TypeError ? cyclePath(value) : undefined;
+    if (cycle) {
+      const at = [field, ...cycle.path].join(".");
+      const back = [field, ...cycle.target].join(".");
+      throw new ValidationError(at, `Expected \`${at}\` to be JSON (no circular references), got a reference back to \`${back}\``);
+    }
+    const reason = ((error as Error)?.message ?? String(error)).split("\n")[0];
+    throw new ValidationError(field, `Expected \`${field}\` to be JSON-serialisable, got an error from it: ${reason}`);
   }
   if (text === undefined) fail(field, "JSON-serialisable", value);
   // Depth n needs at least 2n characters, so short texts skip the scan.
@@ -76,6 +87,57 @@ function nestingDepth(text: string): number {
 
 function tooDeep(field: string): ValidationError {
   return new ValidationError(field, `Expected \`${field}\` to be JSON nested at most ${MAX_DEPTH} levels deep`);
+}
+
+/**
+ * The dotted path of `holder[key]` inside `root`, e.g. `payload.items.2`.
+ * Only called on the way to an error, so the search may cost a walk of the
+ * value. A holder that is not inside `root` (made by a toJSON) yields `field`.
+ */
+function pathOf(root: unknown, holder: unknown, key: string, field: string): string {
+  // JSON.stringify calls the replacer for the top value with key "" on a wrapper `{ "": value }`.
+  if (key === "") {
+    if (holder !== null && typeof holder === "object" && (holder as Record<string, unknown>)[""] === root && Object.keys(holder).length === 1) return field;
+  }
+  const found = find(root, holder);
+  if (!found) return field;
+  return [field, ...found, ...(key === "" ? [] : [key])].join(".");
+}
+
+/** The keys leading from `root` to the object `target`, walking without recursion. */
+function find(root: unknown, target: unknown): string[] | undefined {
+  const seen = new Set<unknown>();
+  const stack: Array<{ node: unknown; path: string[] }> = [{ node: root, path: [] }];
+  while (stack.length > 0) {
+    const { node, path } = stack.pop()!;
+    if (node === target) return path;
+    if (node === null || typeof node !== "object" || seen.has(node)) continue;
+    seen.add(node);
+    for (const k of Object.keys(node)) stack.push({ node: (node as Record<string, unknown>)[k], path: [...path, k] });
+  }
+  return undefined;
+}
+
+/** Where a value refers back to one of its own ancestors: the path of the reference and of the ancestor. */
+function cyclePath(root: unknown): { path: string[]; target: string[] } | undefined {
+  const ancestors = new Map<unknown, string[]>();
+  const visit = (node: unknown, path: string[]): { path: string[]; target: string[] } | undefined => {
+    if (node === null || typeof node !== "object") return undefined;
+    const back = ancestors.get(node);
+    if (back) return { path, target: back };
+    ancestors.set(node, path);
+    for (const k of Object.keys(node)) {
+      const hit = visit((node as Record<string, unknown>)[k], [...path, k]);
+      if (hit) return hit;
+    }
+    ancestors.delete(node);
+    return undefined;
+  };
+  try {
+    return visit(root, []);
+  } catch {
+    return undefined; // deeper than the stack allows: the generic message will do
+  }
 }
 
 function isStorableString(s: string): boolean {

@@ -39,7 +39,7 @@ import type {
 } from "./types.js";
 import { uuidv7 } from "./uuid.js";
 import { TypedEmitter, type QueueEvents } from "./events.js";
-import { parse } from "./validate.js";
+import { parse, schemaMismatch } from "./validate.js";
 
 export type { EnqueueOptions, ListJobsOptions };
 
@@ -86,7 +86,8 @@ const callOptionsShape = { client: executorSchema.optional() };
 const enqueueCallSchema = enqueueOptionsWith(callOptionsShape);
 const callOptionsSchema = z.strictObject(callOptionsShape, { error: "an options object" });
 const itemSchema = z.strictObject(
-  { type: nameSchema, payload: z.unknown(), options: enqueueOptionsSchema.optional() },
+  // A custom check rather than z.unknown(): a missing payload then gets a message in the usual shape.
+  { type: nameSchema, payload: z.custom<unknown>((v) => v !== undefined, { error: "JSON-serialisable" }), options: enqueueOptionsSchema.optional() },
   { error: "an object with `type`, `payload` and optional `options`" },
 );
 const itemsSchema = z.array(itemSchema, { error: "an array of { type, payload, options }" }).max(100_000, {
@@ -342,11 +343,7 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
     const schema = this.#schemas.get(jobType);
     if (schema) {
       const result = schema.safeParse(payload);
-      if (!result.success) {
-        const issue = result.error.issues[0]!;
-        const at = [`${prefix}payload`, ...issue.path.map(String)].join(".");
-        throw new ValidationError(at, `Invalid \`${at}\` for job type \`${jobType}\`: ${issue.message}`);
-      }
+      if (!result.success) throw schemaMismatch(jobType, `${prefix}payload`, payload, result.error.issues[0]!);
     }
     return {
       queue: opts.queue ?? DEFAULT_QUEUE,
