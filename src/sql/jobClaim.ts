@@ -7,7 +7,9 @@ import { JOB_COLUMNS } from "./jobRow.js";
  * skipping rows other workers hold, and marks them running under this worker
  * with a lease. The statement itself is the schema's `job_claim` function
  * (migrations/1_init.sql), which pins the plan to an ordered walk of the claim
- * index.
+ * index. The UPDATE inside returns its rows in join order, which for large
+ * batches is not claim order, so the rows are sorted again here: the worker
+ * runs a batch in the order it comes back.
  *
  * $1 queues (null: all), $2 job types this worker handles, $3 limit,
  * $4 worker id, $5 lease ms
@@ -16,5 +18,6 @@ export const jobClaim = (schema: string): Statement =>
   statement(
     schema,
     "jobClaim",
-    `SELECT ${JOB_COLUMNS} FROM ${quoteIdent(schema)}.job_claim($1::text[], $2::text[], $3::int, $4::text, $5::float8)`,
+    `SELECT ${JOB_COLUMNS} FROM ${quoteIdent(schema)}.job_claim($1::text[], $2::text[], $3::int, $4::text, $5::float8)
+ORDER BY priority DESC, run_at, id`,
   );

@@ -82,6 +82,8 @@ export interface WorkerOptions<S extends JobSchemas = {}> {
   poolSize?: number;
 }
 
+const byPriority = (a: Job, b: Job): number => b.priority - a.priority;
+
 interface Running {
   job: Job;
   controller: AbortController;
@@ -341,7 +343,12 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
           await this.#sleep(Math.min(10_000, 100 * 2 ** failures) * (0.5 + Math.random() / 2));
           continue;
         }
+        const buffered = this.#buffer.length;
         for (const row of rows) this.#buffer.push(jobFromRow(row));
+        // Rows come in claim order. A later claim can bring jobs of higher
+        // priority than some still buffered from an earlier one: they go first
+        // (the sort is stable, so claim order holds within a priority).
+        if (buffered > 0 && rows.length > 0) this.#buffer.sort(byPriority);
         this.#fillSlots();
         // A full batch means there may be more waiting.
         if (rows.length === want) this.#wanted = true;
