@@ -154,6 +154,30 @@ describe("enqueueMany", () => {
     expect(await count("type = 'bulk'")).toBe(7_500);
   });
 
+  it("does not deadlock when concurrent batches share keys in different orders", async () => {
+    const racers = Array.from({ length: 4 }, () => new Queue({ connectionString: db.url, schema: db.schema, poolSize: 1 }));
+    try {
+      for (let round = 0; round < 5; round++) {
+        const keys = Array.from({ length: 300 }, (_, i) => `r${round}-${i}`);
+        const orders = [keys, [...keys].reverse(), [...keys.slice(150), ...keys.slice(0, 150)], [...keys].sort(() => Math.random() - 0.5)];
+        const results = await Promise.all(
+          racers.map((q, i) => q.enqueueMany(orders[i]!.map((key) => ({ type: "shared", payload: { key }, options: { idempotencyKey: key } })))),
+        );
+        const created = results.flat().filter((r) => r.created);
+        expect(created).toHaveLength(keys.length);
+        const byKey = new Map<string, string>();
+        for (const r of results.flat()) {
+          const key = r.job.idempotencyKey!;
+          expect(byKey.get(key) ?? r.job.id).toBe(r.job.id);
+          byKey.set(key, r.job.id);
+        }
+        expect(await count("type = 'shared' AND idempotency_key LIKE $1", [`r${round}-%`])).toBe(keys.length);
+      }
+    } finally {
+      await Promise.all(racers.map((q) => q.close()));
+    }
+  });
+
   it("writes nothing when one item is invalid", async () => {
     const before = await count();
     const error = await queue

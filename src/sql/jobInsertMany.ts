@@ -9,6 +9,10 @@ import { JOB_COLUMNS } from "./jobRow.js";
  * `created = false` and their own id. Keys must be unique within one call.
  * One NOTIFY per distinct queue with runnable new jobs.
  *
+ * Rows go in sorted by (type, key): two batches that share keys then wait on
+ * each other's keys in the same order, instead of each holding a key the
+ * other needs (a deadlock). The ids, not the insert order, carry item order.
+ *
  * $1 ids, $2 queues, $3 types, $4 payload json texts, $5 priorities,
  * $6 run_at (nulls: now), $7 delay ms (nulls: none), $8 max_attempts,
  * $9 timeout_ms, $10 keys, $11 channel
@@ -26,6 +30,7 @@ export const jobInsertMany = (schema: string): Statement =>
   FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::timestamptz[],
               $7::float8[], $8::int[], $9::int[], $10::text[])
     AS u(id, queue, type, payload, priority, run_at, delay_ms, max_attempts, timeout_ms, key)
+  ORDER BY u.type COLLATE "C", u.key COLLATE "C"
   ON CONFLICT (type, idempotency_key) WHERE idempotency_key IS NOT NULL
     DO UPDATE SET type = EXCLUDED.type
   RETURNING ${JOB_COLUMNS}, (xmax = 0) AS created
