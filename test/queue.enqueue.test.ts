@@ -1,7 +1,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Queue } from "../src/index.js";
-import { migratedSchema, type TestSchema } from "./support/db.js";
+import { migratedSchema, waitFor, type TestSchema } from "./support/db.js";
 
 let db: TestSchema;
 let queue: Queue;
@@ -210,6 +210,47 @@ describe("idempotency", () => {
       await Promise.all(racers.map((pool) => pool.end()));
     }
   });
+
+  it.each(["COMMIT", "ROLLBACK"] as const)(
+    "holds when 49 clients wait on an uncommitted insert of the key that ends in %s",
+    async (end) => {
+      const app = `race_${end.toLowerCase()}_${db.schema}`;
+      const racers = Array.from({ length: 49 }, () => new pg.Pool({ connectionString: db.url, max: 1, application_name: app }));
+      const queues = racers.map((pool) => new Queue({ pool, schema: db.schema }));
+      const holder = await db.pool.connect();
+      const key = `held-${end}`;
+      try {
+        await holder.query("BEGIN");
+        const held = await queue.enqueue("held", { holder: true }, { idempotencyKey: key, client: holder });
+        expect(held.created).toBe(true);
+        const racing = Promise.all(queues.map((q, i) => q.enqueue("held", { racer: i }, { idempotencyKey: key })));
+        // Every racer is now blocked on the holder's uncommitted row.
+        await waitFor(async () => {
+          const { rows } = await db.pool.query(
+            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'",
+            [app],
+          );
+          return rows[0].n === 49;
+        }, "49 racers blocked on the key");
+        await holder.query(end);
+        const results = await racing;
+        const ids = new Set(results.map((r) => r.job.id));
+        expect(ids.size).toBe(1);
+        if (end === "COMMIT") {
+          expect(results.filter((r) => r.created)).toHaveLength(0);
+          expect([...ids][0]).toBe(held.job.id);
+        } else {
+          expect(results.filter((r) => r.created)).toHaveLength(1);
+          expect([...ids][0]).not.toBe(held.job.id);
+        }
+        expect(await count("type = 'held' AND idempotency_key = $1", [key])).toBe(1);
+      } finally {
+        holder.release();
+        await Promise.all(queues.map((q) => q.close()));
+        await Promise.all(racers.map((pool) => pool.end()));
+      }
+    },
+  );
 
   it("holds when the race runs many rounds with many keys", async () => {
     const racers = Array.from({ length: 10 }, () => new Queue({ connectionString: db.url, schema: db.schema, poolSize: 2 }));
