@@ -318,3 +318,33 @@ describe("claim order as stored", () => {
     expect(partial.rows[0].partial).toBe(true);
   });
 });
+
+describe("the job:enqueued event", () => {
+  it("reports each enqueue, created or not, and a throwing listener does not break enqueue", async () => {
+    const seen: Array<{ id: string; created: boolean }> = [];
+    const listener = ({ job, created }: { job: { id: string }; created: boolean }) => seen.push({ id: job.id, created });
+    const thrower = () => {
+      throw new Error("listener bug");
+    };
+    queue.on("job:enqueued", listener);
+    queue.on("job:enqueued", thrower);
+    try {
+      const a = await queue.enqueue("evented", 1, { idempotencyKey: "ev" });
+      const b = await queue.enqueue("evented", 2, { idempotencyKey: "ev" });
+      const many = await queue.enqueueMany([
+        { type: "evented", payload: 3 },
+        { type: "evented", payload: 4, options: { idempotencyKey: "ev" } },
+      ]);
+      expect(seen).toEqual([
+        { id: a.job.id, created: true },
+        { id: a.job.id, created: false },
+        { id: many[0]!.job.id, created: true },
+        { id: a.job.id, created: false },
+      ]);
+      expect(b.job.id).toBe(a.job.id);
+    } finally {
+      queue.off("job:enqueued", listener);
+      queue.off("job:enqueued", thrower);
+    }
+  });
+});
