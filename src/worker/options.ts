@@ -47,9 +47,19 @@ export const handlerSpecSchema = z.strictObject(
   { error: "a handler function or { handler, timeoutMs, backoff, schema }" },
 );
 
+/**
+ * A handler function, or a spec. A bare function is read as `{ handler }`, so
+ * a spec that fails is reported at its field (a union would report only that
+ * the entry as a whole matched neither form).
+ */
+const handlerEntrySchema = z.preprocess((v) => (typeof v === "function" ? { handler: v } : v), handlerSpecSchema);
+
 export const handlersSchema = z
-  .record(nameSchema, z.union([fn("a handler function"), handlerSpecSchema], { error: "a handler function or { handler, timeoutMs, backoff, schema }" }), {
-    error: "an object of handlers by job type",
+  .record(nameSchema, handlerEntrySchema, {
+    error: (issue) =>
+      issue.code === "invalid_key"
+        ? "a handler under a valid job type name (1 to 128 characters from letters, digits and `_ . : - /`)"
+        : "an object of handlers by job type",
   })
   .refine((h) => Object.keys(h).length > 0, { error: "an object with at least one handler" });
 
