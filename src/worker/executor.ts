@@ -3,7 +3,7 @@ import { coerceError, PermanentJobError, SnoozeJob, type ValidationError } from 
 import type { Logger } from "../logger.js";
 import { serializeJson } from "../payload.js";
 import type { Job } from "../types.js";
-import { describe } from "../validate.js";
+import { describe, schemaMismatch } from "../validate.js";
 import type { BackoffOptions } from "./options.js";
 
 /** What a handler gets besides its payload. */
@@ -123,9 +123,8 @@ export async function execute(
     if (spec.schema) {
       const parsed = spec.schema.safeParse(payload);
       if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        const at = ["payload", ...issue.path.map(String)].join(".");
-        throw new PermanentJobError(`Invalid \`${at}\` for job type \`${job.type}\`: ${issue.message}`);
+        // The message the Queue gives for a payload its schema refuses.
+        throw new PermanentJobError(schemaMismatch(job.type, "payload", payload, parsed.error.issues[0]!).message);
       }
       payload = parsed.data;
     }
