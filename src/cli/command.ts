@@ -1,0 +1,42 @@
+import { parseArgs, type ParseArgsConfig } from "node:util";
+
+/** One `djps <name>` subcommand, in a file of its own under src/cli/. */
+export interface Command {
+  /** What the user types after `djps`. */
+  readonly name: string;
+  /** One line for the command list in `djps --help`. */
+  readonly summary: string;
+  /** The full text of `djps <name> --help`. */
+  readonly help: string;
+  /** Runs the command with the arguments after its name; resolves to the exit code. */
+  run(argv: string[]): Promise<number>;
+}
+
+/** The command line itself was wrong: unknown command, flag or value. Exits 2 with a hint to use --help. */
+export class UsageError extends Error {
+  /** The command whose help the hint should point to, if any. */
+  readonly command: string | undefined;
+  constructor(message: string, command?: string) {
+    super(message);
+    this.name = "UsageError";
+    this.command = command;
+  }
+}
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+/**
+ * `parseArgs` in strict mode, with its errors turned into a `UsageError` for
+ * `command`. Positional arguments are refused unless the command asks for them.
+ */
+export function parseCommandArgs<O extends Options>(command: string, argv: string[], options: O, allowPositionals = false) {
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals });
+  } catch (error) {
+    const e = error as { code?: string; message?: string };
+    if (typeof e.code === "string" && e.code.startsWith("ERR_PARSE_ARGS_")) {
+      throw new UsageError(`${command}: ${String(e.message).split(". ")[0]}`, command);
+    }
+    throw error;
+  }
+}
