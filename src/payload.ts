@@ -13,25 +13,24 @@ export function serializeJson(value: unknown, field: string, maxBytes: number): 
   try {
     text = JSON.stringify(value, function (this: unknown, key: string, v: unknown) {
       // `this` holds `v` under `key`; the path to it is only worked out when something is wrong.
-      const at = () => pathOf(value, this, key, field);
       if (key !== "" && !isStorableString(key)) {
         fail(pathOf(value, this, "", field), "JSON with keys without NUL characters or lone surrogates", key);
       }
       switch (typeof v) {
         case "number":
-          if (!Number.isFinite(v)) fail(at(), "JSON (a finite number)", v);
+          if (!Number.isFinite(v)) fail(pathOf(value, this, key, field), "JSON (a finite number)", v);
           return v;
         case "string":
-          if (!isStorableString(v)) fail(at(), "JSON (strings without NUL characters or lone surrogates)", v);
+          if (!isStorableString(v)) fail(pathOf(value, this, key, field), "JSON (strings without NUL characters or lone surrogates)", v);
           return v;
         case "bigint":
         case "symbol":
         case "function":
           // Inside arrays JSON.stringify would turn these into null; at the top, undefined.
-          return fail(at(), "JSON-serialisable", v);
+          return fail(pathOf(value, this, key, field), "JSON-serialisable", v);
         case "undefined":
           // In an array JSON.stringify would store null; in an object the key is dropped.
-          if (Array.isArray(this)) fail(at(), "JSON (no undefined in arrays)", v);
+          if (Array.isArray(this)) fail(pathOf(value, this, key, field), "JSON (no undefined in arrays)", v);
           return v;
         default:
           return v;
@@ -104,16 +103,24 @@ function pathOf(root: unknown, holder: unknown, key: string, field: string): str
   return [field, ...found, ...(key === "" ? [] : [key])].join(".");
 }
 
-/** The keys leading from `root` to the object `target`, walking without recursion. */
+/** The keys leading from `root` to the object `target`, walking without recursion or copying paths. */
 function find(root: unknown, target: unknown): string[] | undefined {
+  interface Step { node: unknown; key: string; parent: Step | undefined }
   const seen = new Set<unknown>();
-  const stack: Array<{ node: unknown; path: string[] }> = [{ node: root, path: [] }];
+  const stack: Step[] = [{ node: root, key: "", parent: undefined }];
   while (stack.length > 0) {
-    const { node, path } = stack.pop()!;
-    if (node === target) return path;
+    const step = stack.pop()!;
+    if (step.node === target) {
+      const path: string[] = [];
+      for (let s: Step | undefined = step; s?.parent; s = s.parent) path.push(s.key);
+      return path.reverse();
+    }
+    const node = step.node;
     if (node === null || typeof node !== "object" || seen.has(node)) continue;
     seen.add(node);
-    for (const k of Object.keys(node)) stack.push({ node: (node as Record<string, unknown>)[k], path: [...path, k] });
+    // Pushed last to first, so the first path in document order (the one JSON.stringify took) is found.
+    const keys = Object.keys(node);
+    for (let i = keys.length - 1; i >= 0; i--) stack.push({ node: (node as Record<string, unknown>)[keys[i]!], key: keys[i]!, parent: step });
   }
   return undefined;
 }

@@ -165,6 +165,7 @@ describe("enqueue refuses bad input before any SQL runs", () => {
 describe("payloads that are not JSON", () => {
   const cyclic: Record<string, unknown> = { a: { b: [] as unknown[] } };
   ((cyclic.a as { b: unknown[] }).b as unknown[]).push(cyclic.a);
+  const shared = { x: 2n };
 
   it.each([
     ["a BigInt", { n: 1n }, "payload.n", "Expected `payload.n` to be JSON-serialisable, got `1n` (bigint)"],
@@ -180,6 +181,7 @@ describe("payloads that are not JSON", () => {
     ["a NUL in a string", { s: "a\u0000b" }, "payload.s", 'Expected `payload.s` to be JSON (strings without NUL characters or lone surrogates), got `"a\\u0000b"` (string)'],
     ["a lone surrogate", ["ok", "\ud83d"], "payload.1", 'Expected `payload.1` to be JSON (strings without NUL characters or lone surrogates), got `"\\ud83d"` (string)'],
     ["a NUL in a key", { outer: { ["k\u0000"]: 1 } }, "payload.outer", 'Expected `payload.outer` to be JSON with keys without NUL characters or lone surrogates, got `"k\\u0000"` (string)'],
+    ["a BigInt in an object reached twice", { p: { q: shared }, r: shared }, "payload.p.q.x", "Expected `payload.p.q.x` to be JSON-serialisable, got `2n` (bigint)"],
     ["a throwing toJSON", { toJSON: () => { throw new Error("no\nway"); } }, "payload", "Expected `payload` to be JSON-serialisable, got an error from it: no"],
   ] as const)("%s", async (_, payload, field, message) => {
     await refused(() => queue.enqueue("t", payload), field, message);
