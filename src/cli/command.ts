@@ -23,15 +23,13 @@ export class UsageError extends Error {
   }
 }
 
-type Options = NonNullable<ParseArgsConfig["options"]>;
-
 /**
- * `parseArgs` in strict mode, with its errors turned into a `UsageError` for
- * `command`. Positional arguments are refused unless the command asks for them.
+ * `parseArgs` (strict by default), with its errors turned into a `UsageError` for
+ * `command`. Positional arguments are refused unless the config allows them.
  */
-export function parseCommandArgs<O extends Options>(command: string, argv: string[], options: O, allowPositionals = false) {
+export function parseCommandArgs<T extends ParseArgsConfig>(command: string, config: T): ReturnType<typeof parseArgs<T>> {
   try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals });
+    return parseArgs(config);
   } catch (error) {
     const e = error as { code?: string; message?: string };
     if (typeof e.code === "string" && e.code.startsWith("ERR_PARSE_ARGS_")) {

@@ -28,10 +28,13 @@ export const migrateCommand: Command = {
   summary: "Create or upgrade the djps schema in your database",
   help,
   async run(argv) {
-    const { values } = parseCommandArgs("migrate", argv, {
-      "database-url": { type: "string" },
-      schema: { type: "string" },
-      help: { type: "boolean", short: "h" },
+    const { values } = parseCommandArgs("migrate", {
+      args: argv,
+      options: {
+        "database-url": { type: "string" },
+        schema: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
     });
     if (values.help) {
       console.log(help);
