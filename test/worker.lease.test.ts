@@ -155,6 +155,53 @@ describe("lease loss", () => {
   }
 });
 
+describe("a job rescued from this worker and claimed again by it", () => {
+  it("aborts the older attempt, and the older attempt's end leaves the newer one alone", async () => {
+    const releases = [gate(), gate()];
+    const contexts: JobContext[] = [];
+    const worker = newWorker(
+      {
+        twice: async (_p, ctx) => {
+          contexts.push(ctx);
+          await releases[contexts.length - 1]!.promise;
+          return `attempt ${ctx.attempt}`;
+        },
+      },
+      { leaseMs: 1000, heartbeatIntervalMs: 200, concurrency: 2 },
+    );
+    const lost = collect(worker, "job:lease-lost");
+    await worker.start();
+    const started = nextEvent(worker, "job:started");
+    const { job } = await queue.enqueue("twice", null);
+    await started;
+    // What a rescue does when this worker's heartbeats did not get through: the job is runnable again.
+    const restarted = nextEvent(worker, "job:started", (e) => e.job.attempts === 2);
+    await db.pool.query(
+      `UPDATE "${db.schema}".jobs SET status = 'failed', run_at = now(), locked_until = NULL WHERE id = $1`,
+      [job.id],
+    );
+    await restarted;
+    await waitFor(() => contexts.length === 2, "the second attempt's handler to run");
+    expect(contexts.map((c) => c.attempt)).toEqual([1, 2]);
+    await waitFor(() => contexts[0]!.signal.aborted, "the first attempt's signal to be aborted");
+    expect(contexts[1]!.signal.aborted).toBe(false);
+    expect(lost.map((e) => e.job.attempts)).toEqual([1]);
+
+    // The first attempt ends: the second is still running here and keeps its lease.
+    releases[0]!.open();
+    await waitFor(() => worker.runningCount === 1, "the first attempt to end");
+    const before = (await jobRow(db.pool, db.schema, job.id)).locked_until as Date;
+    await waitFor(async () => (await jobRow(db.pool, db.schema, job.id)).locked_until > before, "a heartbeat for the second attempt");
+    expect(worker.runningCount).toBe(1);
+
+    const succeeded = nextEvent(worker, "job:succeeded");
+    releases[1]!.open();
+    expect((await succeeded).job.attempts).toBe(2);
+    expect(await jobRow(db.pool, db.schema, job.id)).toMatchObject({ status: "succeeded", attempts: 2, result: "attempt 2" });
+    expect(worker.runningCount).toBe(0);
+  });
+});
+
 describe("heartbeats", () => {
   it("keep a job that runs past its lease from being rescued", async () => {
     const release = gate();

@@ -403,6 +403,11 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
   }
 
   #startJob(job: Job): void {
+    // An older attempt of this job may still run here: its lease passed (say,
+    // heartbeats did not get through), it was rescued, and this worker claimed
+    // it again. That attempt lost its lease.
+    const older = this.#running.get(job.id);
+    if (older) this.#leaseLost(older);
     const controller = new AbortController();
     const entry: Running = { job, controller, startedAt: performance.now() };
     this.#running.set(job.id, entry);
@@ -414,7 +419,8 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
     const { job, controller } = entry;
     const spec = this.#handlers.get(job.type)!;
     const verdict = await execute(job, spec, controller, this.#context(entry));
-    this.#running.delete(job.id);
+    // Only this attempt's own entry: a newer attempt of the job may have taken its place.
+    if (this.#running.get(job.id) === entry) this.#running.delete(job.id);
     const durationMs = performance.now() - entry.startedAt;
     this.#prefetch.observe(durationMs);
     this.#fillSlots();
@@ -487,7 +493,7 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
       logger: scopeLogger(this.#logger, { jobId: job.id, type: job.type, attempt: job.attempts }),
       heartbeat: async () => {
         if (controller.signal.aborted) throw controller.signal.reason;
-        const rows = await run(this.#handle.pool, this.#sql.heartbeat, [[job.id], this.id, this.#leaseMs], true);
+        const rows = await run(this.#handle.pool, this.#sql.heartbeat, [[job.id], [job.attempts], this.id, this.#leaseMs], true);
         if (rows.length === 0 && this.#running.get(job.id) === entry) this.#leaseLost(entry);
         if (controller.signal.aborted) throw controller.signal.reason;
       },
@@ -503,8 +509,8 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
     const buffered = [...this.#buffer];
     if (entries.length === 0 && buffered.length === 0) return;
     try {
-      const ids = [...entries.map((e) => e.job.id), ...buffered.map((j) => j.id)];
-      const rows = await run(this.#handle.pool, this.#sql.heartbeat, [ids, this.id, this.#leaseMs], true);
+      const jobs = [...entries.map((e) => e.job), ...buffered];
+      const rows = await run(this.#handle.pool, this.#sql.heartbeat, [jobs.map((j) => j.id), jobs.map((j) => j.attempts), this.id, this.#leaseMs], true);
       const held = new Set(rows.map((r) => r.id as string));
       for (const entry of entries) {
         // Only a job still running here can have lost its lease; one that
