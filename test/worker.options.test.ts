@@ -1,3 +1,4 @@
+import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { ConfigError, ValidationError, Worker } from "../src/index.js";
@@ -110,6 +111,21 @@ describe("Worker options", () => {
     );
     expect(worker.types).toEqual(["t"]);
     await worker.stop();
+  });
+
+  it("refuses a pool of one connection while listening (LISTEN would hold it and no claim could run)", async () => {
+    const pool = new pg.Pool({ connectionString: url, max: 1 });
+    try {
+      const error = refused(() => new Worker(ok, { pool }));
+      expect(error.field).toBe("options.pool");
+      expect(error.message).toContain("at least 2 connections");
+      expect(() => new Worker(ok, { pool, listen: false })).not.toThrow();
+      const two = new pg.Pool({ connectionString: url, max: 2 });
+      expect(() => new Worker(ok, { pool: two })).not.toThrow();
+      await two.end();
+    } finally {
+      await pool.end();
+    }
   });
 
   it("needs a database: without connectionString, pool or DATABASE_URL it is a ConfigError", () => {

@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import type pg from "pg";
 import type { z } from "zod";
 import { openPool, run, type PoolHandle, type Statement } from "../db.js";
-import { ConfigError, coerceError, DatabaseError, SnoozeJob } from "../errors.js";
+import { ConfigError, coerceError, DatabaseError, SnoozeJob, ValidationError } from "../errors.js";
 import { TypedEmitter, type WorkerEvents } from "../events.js";
 import { scopeLogger, silentLogger, type Logger } from "../logger.js";
 import { Rescuer, type RescueResult } from "../maintenance/rescuer.js";
@@ -169,6 +169,15 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
 
     const s = this.#schema;
     this.#sql = { claim: jobClaim(s), heartbeat: jobHeartbeat(s) };
+    // The LISTEN connection stays checked out: with a one-connection pool no
+    // claim would ever get a connection, and the worker would hang silently.
+    const poolMax = (o.pool as { options?: { max?: number } } | undefined)?.options?.max;
+    if (this.#listen && poolMax !== undefined && poolMax < 2) {
+      throw new ValidationError(
+        "options.pool",
+        `Expected \`options.pool\` to allow at least 2 connections (one stays on LISTEN), got \`max: ${poolMax}\`; or pass \`listen: false\``,
+      );
+    }
     this.#handle = openPool(o, o.poolSize ?? 4, "djps worker");
     const runSql = (sql: Statement, values: unknown[]) => run(this.#handle.pool, sql, values, true);
     const onWriteError = (error: Error) => this.#report(error, "writing job outcomes");
