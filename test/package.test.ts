@@ -1,0 +1,120 @@
+/**
+ * The package as users get it: build, `npm pack`, install the tarball in a
+ * scratch project, then `require`, `import` and `npx djps migrate` from there.
+ * Slow (an npm install), so it runs only with DJPS_TEST_PACK=1, as CI does.
+ *
+ * It builds and packs a copy of the working tree, so the repository's own
+ * dist/ is never rebuilt under the feet of other test files.
+ */
+import { execFile } from "node:child_process";
+import { cp, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, relative, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { databaseUrl, uniqueSchema } from "./support/db.js";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+/** Top-level entries of the repository not copied: installed, built or local-only. */
+const notCopied = new Set(["node_modules", "dist", ".git", ".pgdata", ".bench-data", "coverage", ".vitest-results.json"]);
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(command: string, args: string[], cwd: string, timeout = 120_000, env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { cwd, timeout, env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error && typeof error.code !== "number") return reject(new Error(`${command} ${args.join(" ")}: ${error.message}\n${stderr}`));
+      resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** Runs and expects exit 0, showing the output otherwise. */
+async function ok(command: string, args: string[], cwd: string, timeout?: number, env?: NodeJS.ProcessEnv): Promise<Run> {
+  const result = await run(command, args, cwd, timeout, env);
+  if (result.code !== 0) {
+    throw new Error(`${command} ${args.join(" ")} exited ${result.code}\n${result.stdout}\n${result.stderr}`);
+  }
+  return result;
+}
+
+describe.skipIf(!process.env.DJPS_TEST_PACK)("the packed package", () => {
+  let work: string;
+  let tarball: string;
+  let files: string[];
+  let project: string;
+  const schema = uniqueSchema("pack");
+  const admin = new pg.Pool({ connectionString: databaseUrl(), max: 1 });
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), "djps-pack-"));
+    const source = join(work, "source");
+    await cp(root, source, {
+      recursive: true,
+      filter: (path) => {
+        const top = relative(root, path).split(sep)[0]!;
+        return !notCopied.has(top) && !top.endsWith(".tgz");
+      },
+    });
+    await symlink(join(root, "node_modules"), join(source, "node_modules"), "dir");
+    await ok("npm", ["run", "build"], source);
+    const packed = await ok("npm", ["pack", "--json", "--pack-destination", work], source);
+    const [info] = JSON.parse(packed.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
+    tarball = join(work, info!.filename);
+    files = info!.files.map((f) => f.path);
+
+    project = join(work, "app");
+    await mkdir(project);
+    await ok("npm", ["init", "-y"], project);
+    await ok("npm", ["install", "--no-audit", "--no-fund", tarball], project, 240_000);
+  }, 300_000);
+
+  afterAll(async () => {
+    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => {});
+    await admin.end();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it("ships the migrations, both builds and both type declarations", () => {
+    for (const path of ["migrations/1_init.sql", "dist/index.js", "dist/index.cjs", "dist/index.d.ts", "dist/index.d.cts", "dist/cli.js", "package.json", "README.md"]) {
+      expect(files, path).toContain(path);
+    }
+    expect(files.filter((f) => f.startsWith("src/") || f.startsWith("test/"))).toEqual([]);
+  });
+
+  it("works with require (CommonJS)", async () => {
+    const { stdout } = await ok(
+      "node",
+      ["-e", "const d = require('djps'); console.log(typeof d.Queue, typeof d.migrate, typeof d.Worker, new d.ValidationError('f', 'm') instanceof d.DjpsError)"],
+      project,
+    );
+    expect(stdout.trim()).toBe("function function function true");
+  });
+
+  it("works with import (ESM)", async () => {
+    await writeFile(
+      join(project, "check.mjs"),
+      'import { Queue, migrate, Worker } from "djps";\nconsole.log(typeof Queue, typeof migrate, typeof Worker);\n',
+    );
+    const { stdout } = await ok("node", ["check.mjs"], project);
+    expect(stdout.trim()).toBe("function function function");
+  });
+
+  it("migrates with npx djps migrate", async () => {
+    const first = await ok("npx", ["--no-install", "djps", "migrate", "--database-url", databaseUrl(), "--schema", schema], project, 60_000);
+    expect(first.stdout).toContain(`applied 1_init.sql to schema ${schema}`);
+    const { rows } = await admin.query(
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1",
+      [schema],
+    );
+    expect(rows.map((r) => r.table_name)).toEqual(["jobs", "migrations"]);
+    const version = await ok("npx", ["--no-install", "djps", "--version"], project, 60_000);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    expect((await readdir(join(project, "node_modules", "djps", "migrations"))).sort()).toContain("1_init.sql");
+  });
+});
