@@ -286,6 +286,36 @@ describe("snooze", () => {
   });
 });
 
+describe("backoff after snoozes", () => {
+  it("counts failures, not snoozes: the first failure after five snoozes waits the first delay", async () => {
+    let calls = 0;
+    const worker = await startWorker(
+      {
+        patient: async (_p, ctx) => {
+          calls++;
+          if (calls <= 5) ctx.snooze(0);
+          throw new Error(`failure after ${calls - 1} snoozes`);
+        },
+      },
+      { backoff: { baseMs: 10_000, factor: 2, jitter: 0 } },
+    );
+    const failed = nextEvent(worker, "job:failed");
+    const { job } = await queue.enqueue("patient", null, { maxAttempts: 3 });
+    await failed;
+    let row = await jobRow(db.pool, db.schema, job.id);
+    expect(row).toMatchObject({ status: "failed", attempts: 6, max_attempts: 8 });
+    expect(row.delay_ms).toBe(10_000);
+
+    // The second failure doubles it.
+    const again = nextEvent(worker, "job:failed");
+    await makeDue(job.id);
+    await again;
+    row = await jobRow(db.pool, db.schema, job.id);
+    expect(row.attempts).toBe(7);
+    expect(row.delay_ms).toBe(20_000);
+  });
+});
+
 describe("timeouts", () => {
   /** A handler that waits for its signal and reports the abort reason. */
   const waitsForAbort = (reasons: unknown[]) => async (_p: unknown, ctx: { signal: AbortSignal }) => {

@@ -11,7 +11,7 @@ import { jobsChannel, schemaName } from "../schema-name.js";
 import { schemaCheck } from "../sql/schemaCheck.js";
 import { jobClaim } from "../sql/jobClaim.js";
 import { jobComplete, jobCompleted } from "../sql/jobComplete.js";
-import { jobFail } from "../sql/jobFail.js";
+import { ERROR_HISTORY_LIMIT, jobFail } from "../sql/jobFail.js";
 import { jobHeartbeat } from "../sql/jobHeartbeat.js";
 import { jobRescue } from "../sql/jobRescue.js";
 import { jobFromRow } from "../sql/jobRow.js";
@@ -83,6 +83,17 @@ export interface WorkerOptions<S extends JobSchemas = {}> {
 }
 
 const byPriority = (a: Job, b: Job): number => b.priority - a.priority;
+
+/**
+ * Which failure of the job this is, for the backoff. `attempts` also counts
+ * snoozes and shutdown releases, which must not push retries further out; the
+ * error history holds one entry per failure (handler errors and expired
+ * leases) while it is not full, and once it is, `attempts` is the bound.
+ */
+function failureNumber(job: Job): number {
+  const failures = Array.isArray(job.errors) ? job.errors.length : 0;
+  return failures < ERROR_HISTORY_LIMIT ? Math.min(job.attempts, failures + 1) : job.attempts;
+}
 
 interface Running {
   job: Job;
@@ -445,7 +456,7 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
         error = verdict.error;
         write = this.#fails.push(job, {
           ...failureText(error),
-          delayMs: retryDelayMs(job.attempts, spec.backoff),
+          delayMs: retryDelayMs(failureNumber(job), spec.backoff),
           permanent: verdict.permanent,
         });
         break;
