@@ -1,0 +1,68 @@
+import pg from "pg";
+import { startPostgres, type TestServer } from "../test/support/postgres.js";
+
+/** The durability settings a run must keep, passed to a server we start ourselves. */
+const DURABLE = { fsync: "on", synchronous_commit: "on", full_page_writes: "on", max_connections: 300 };
+
+/** What the results record about the server. */
+export interface ServerInfo {
+  source: "env" | "embedded";
+  version: string;
+  settings: Record<string, string>;
+}
+
+export interface BenchServer {
+  info: ServerInfo;
+  /** A superuser URL on the `postgres` database. */
+  url: string;
+  /** Creates an empty database and returns its URL. */
+  createDatabase(name: string): Promise<string>;
+  dropDatabase(name: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const RECORDED = ["fsync", "synchronous_commit", "full_page_writes", "wal_sync_method", "shared_buffers", "max_connections", "max_wal_size", "checkpoint_timeout"];
+
+/** Starts an embedded PostgreSQL, or uses DATABASE_URL when it is set (it must allow CREATE DATABASE). */
+export async function startServer(): Promise<BenchServer> {
+  const fromEnv = process.env.DATABASE_URL;
+  const server: TestServer = fromEnv
+    ? { url: fromEnv, source: "env", stop: async () => {} }
+    : await startPostgres({ embedded: true, settings: DURABLE });
+  const admin = new pg.Client({ connectionString: server.url });
+  await admin.connect();
+  const { rows } = await admin.query("SELECT name, setting, unit FROM pg_settings WHERE name = ANY($1)", [RECORDED]);
+  const settings = Object.fromEntries(rows.map((r) => [r.name, r.unit && /^\d+$/.test(r.setting) ? `${r.setting} × ${r.unit}` : r.setting]));
+  const version = (await admin.query("SELECT version() AS v")).rows[0].v as string;
+  if (settings.fsync !== "on" || settings.synchronous_commit !== "on") {
+    console.error(`warning: the server runs with fsync=${settings.fsync}, synchronous_commit=${settings.synchronous_commit}: figures are not durable ones`);
+  }
+  const urlOf = (name: string): string => {
+    const url = new URL(server.url);
+    url.pathname = `/${name}`;
+    return url.toString();
+  };
+  return {
+    info: { source: server.source === "env" ? "env" : "embedded", version, settings },
+    url: server.url,
+    async createDatabase(name) {
+      await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await admin.query(`CREATE DATABASE "${name}"`);
+      return urlOf(name);
+    },
+    async dropDatabase(name) {
+      // Give closed clients' backends a moment to go before forcing out what is left.
+      for (let waited = 0; waited < 2000; waited += 50) {
+        const { rows } = await admin.query("SELECT pid, application_name, state, left(query, 80) AS query FROM pg_stat_activity WHERE datname = $1", [name]);
+        if (rows.length === 0) break;
+        if (waited + 50 >= 2000 && process.env.BENCH_DEBUG) console.error(`connections left in ${name}: ${JSON.stringify(rows)}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    },
+    async stop() {
+      await admin.end().catch(() => {});
+      await server.stop();
+    },
+  };
+}

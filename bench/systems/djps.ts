@@ -1,0 +1,52 @@
+import pg from "pg";
+import { Queue, Worker, migrate } from "../../src/index.js";
+import type { Adapter, Payload, System } from "../system.js";
+
+const TYPE = "noop";
+
+/** djps, from this repository's source, with its defaults only: they must be the fast path. */
+export const djps: System = {
+  name: "djps",
+  version: "working tree",
+  configs: { defaults: "new Queue(), new Worker(handlers, { concurrency }): nothing else set" },
+  open(url) {
+    const sql = new pg.Pool({ connectionString: url, max: 2 });
+    sql.on("error", () => {});
+    let queue: Queue | undefined;
+    const producer = () => (queue ??= new Queue({ connectionString: url }));
+    const adapter: Adapter = {
+      async install() {
+        await migrate({ connectionString: url });
+      },
+      async enqueue(payload) {
+        await producer().enqueue(TYPE, payload);
+      },
+      async enqueueBatch(payloads, runAt) {
+        await producer().enqueueMany(payloads.map((payload) => ({ type: TYPE, payload, options: runAt ? { runAt } : undefined })));
+      },
+      async addFinished(count) {
+        await sql.query(
+          `INSERT INTO djps.jobs (type, payload, status, attempts, locked_by, started_at, finished_at)
+           SELECT $1, jsonb_build_object('i', g), 'succeeded', 1, 'history', now(), now() FROM generate_series(1, $2) g`,
+          [TYPE, count],
+        );
+      },
+      async work(concurrency, onJob) {
+        const worker = new Worker({ [TYPE]: async (payload: Payload) => void onJob(payload) }, { connectionString: url, concurrency });
+        await worker.start();
+        return { stop: () => worker.stop() };
+      },
+      async unfinished() {
+        const { rows } = await sql.query(
+          "SELECT count(*)::int AS n FROM djps.jobs WHERE status IN ('queued', 'running', 'failed') AND run_at <= now()",
+        );
+        return rows[0].n;
+      },
+      async close() {
+        await queue?.close();
+        await sql.end();
+      },
+    };
+    return adapter;
+  },
+};
