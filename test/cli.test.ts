@@ -127,6 +127,14 @@ describe("djps migrate", () => {
     expect(oneErrorLine(run)).toMatch(/^djps: Cannot reach the database/);
   });
 
+  it("adds the stack trace only with DJPS_DEBUG=1", async () => {
+    const run = await djps(["migrate", "--database-url", "postgres://u:p@127.0.0.1:1/db"], { DJPS_DEBUG: "1" });
+    expect(run.code).toBe(1);
+    const [first, ...rest] = run.stderr.trimEnd().split("\n");
+    expect(first).toMatch(/^djps: Cannot reach the database/);
+    expect(rest.join("\n")).toMatch(/^MigrationError: Cannot reach the database[^]*\n\s+at /);
+  });
+
   it("explains a wrong password in one line", async () => {
     const wrong = new URL(url);
     wrong.password = "definitely-wrong";
