@@ -420,6 +420,17 @@ describe("results", () => {
     expect(row.last_error).toContain("10n");
   });
 
+  it("kills a job whose result is larger than 1 MiB of JSON, saying how large", async () => {
+    const worker = await startWorker({ bulky: async () => "x".repeat(2 * 1024 * 1024) });
+    const dead = nextEvent(worker, "job:dead");
+    const { job } = await queue.enqueue("bulky", null, { maxAttempts: 5 });
+    await dead;
+    const row = await jobRow(db.pool, db.schema, job.id);
+    expect(row).toMatchObject({ status: "dead", attempts: 1, result: null });
+    expect(row.last_error).toContain("result cannot be stored");
+    expect(row.last_error).toContain("at most 1048576 bytes");
+  });
+
   it("stores undefined as null and any JSON value as is", async () => {
     const worker = await startWorker({ nothing: async () => undefined, text: async () => "done", list: async () => [1, { a: null }] });
     const ids = [
