@@ -62,12 +62,12 @@ export const QUICK: Sizes = {
   singleJobs: 200,
   bulkJobs: 2_000,
   processJobs: 2_000,
-  processTimeoutMs: 6_000,
+  processTimeoutMs: 3_000,
   latencyJobs: 50,
-  latencyTimeoutMs: 4_000,
+  latencyTimeoutMs: 2_000,
   deepFinished: 20_000,
   deepFuture: 2_000,
-  pgbenchRows: 100_000,
+  pgbenchRows: 50_000,
   repeats: 1,
 };
 

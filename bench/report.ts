@@ -65,6 +65,8 @@ export function markdown(results: Measurement[], reference: Measurement[]): stri
   const peers = targets.filter((t) => t.system !== "djps");
   if (djps.length > 0 && peers.length > 0) {
     lines.push("");
+    lines.push("djps against the best peer configuration of each column (throughput: higher is better; latency: lower is better), and the drain rates as a share of the physical reference:");
+    lines.push("");
     lines.push("| measurement | djps | best peer (config) | djps ÷ best peer | djps ÷ reference |");
     lines.push("| --- | ---: | --- | ---: | ---: |");
     for (const col of used) {
@@ -75,11 +77,11 @@ export function markdown(results: Measurement[], reference: Measurement[]): stri
         const c = cellOf(t.system, t.config, col);
         if (c && (!best || (lower ? c.value < best.c.value : c.value > best.c.value))) best = { t, c };
       }
-      const ratio = mine && best ? (lower ? best.c.value / mine.value : mine.value / best.c.value) : NaN;
+      const ratio = mine && best ? mine.value / best.c.value : NaN;
       const drains = col.scenario.startsWith("process") || col.scenario.startsWith("deep");
       const ofRef = mine && ref && drains ? `${Math.round((mine.value / ref.value) * 100)}%` : "";
       lines.push(
-        `| ${col.title} | ${show(mine)} | ${best ? `${show(best.c)} (${best.t.system} ${best.t.config})` : "–"} | ${Number.isNaN(ratio) ? "–" : `${ratio.toFixed(2)}×${lower ? " (faster)" : ""}`} | ${ofRef} |`,
+        `| ${col.title} | ${show(mine)} | ${best ? `${show(best.c)} (${best.t.system} ${best.t.config})` : "–"} | ${Number.isNaN(ratio) ? "–" : `${ratio.toFixed(2)}×`} | ${ofRef} |`,
       );
     }
   }
