@@ -41,7 +41,9 @@ function isDataException(error: unknown): boolean {
 /**
  * Coalesces outcome writes of one kind: a lone item is written at once; items
  * arriving while a write is in flight wait and go together in the next one.
- * A failed write is retried with backoff (the jobs stay leased meanwhile)
+ * A failed write is retried with backoff (the rows stay `running` meanwhile, but
+ * their leases are not extended: if the database stays away longer than the
+ * lease, the jobs are rescued and run again, which is at-least-once as promised)
  * until it succeeds or `close()` gives up on it. A write refused for bad data
  * (which no retry can fix) is split into single writes, and only the item
  * that fails alone is rejected.
