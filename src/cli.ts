@@ -7,9 +7,10 @@
 import { readFileSync } from "node:fs";
 import { DjpsError } from "./index.js";
 import { UsageError, type Command } from "./cli/command.js";
+import { grantCommand } from "./cli/grant.js";
 import { migrateCommand } from "./cli/migrate.js";
 
-const commands: readonly Command[] = [migrateCommand];
+const commands: readonly Command[] = [migrateCommand, grantCommand];
 
 const help = `Usage: djps <command> [options]
 

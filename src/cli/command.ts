@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { ValidationError } from "../index.js";
 
 /** One `djps <name>` subcommand, in a file of its own under src/cli/. */
 export interface Command {
@@ -34,6 +35,22 @@ export function parseCommandArgs<T extends ParseArgsConfig>(command: string, con
     const e = error as { code?: string; message?: string };
     if (typeof e.code === "string" && e.code.startsWith("ERR_PARSE_ARGS_")) {
       throw new UsageError(`${command}: ${String(e.message).split(". ")[0]}`, command);
+    }
+    throw error;
+  }
+}
+
+/**
+ * Runs `fn`; a ValidationError about an option the user gave as a flag is
+ * re-thrown naming the flag (`--schema`) instead of the API field (`options.schema`).
+ */
+export async function namingFlags<T>(flagFor: Readonly<Record<string, string>>, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    const flag = error instanceof ValidationError ? flagFor[error.field] : undefined;
+    if (flag && error instanceof ValidationError) {
+      throw new ValidationError(error.field, error.message.replaceAll(`\`${error.field}\``, `\`${flag}\``));
     }
     throw error;
   }

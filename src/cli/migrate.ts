@@ -1,5 +1,5 @@
-import { ConfigError, migrate, ValidationError } from "../index.js";
-import { parseCommandArgs, type Command } from "./command.js";
+import { ConfigError, migrate } from "../index.js";
+import { namingFlags, parseCommandArgs, type Command } from "./command.js";
 
 const help = `Usage: djps migrate [--database-url URL] [--schema NAME]
 
@@ -44,15 +44,7 @@ export const migrateCommand: Command = {
     if (connectionString === undefined) {
       throw new ConfigError("No database to migrate: pass --database-url URL or set the DATABASE_URL environment variable");
     }
-    try {
-      await migrate({ connectionString, schema: values.schema, log: (line) => console.log(line) });
-    } catch (error) {
-      const flag = error instanceof ValidationError ? flagFor[error.field] : undefined;
-      if (flag && error instanceof ValidationError) {
-        throw new ValidationError(error.field, error.message.replaceAll(`\`${error.field}\``, `\`${flag}\``));
-      }
-      throw error;
-    }
+    await namingFlags(flagFor, () => migrate({ connectionString, schema: values.schema, log: (line) => console.log(line) }));
     return 0;
   },
 };

@@ -1,0 +1,54 @@
+import { ConfigError, grant } from "../index.js";
+import { namingFlags, parseCommandArgs, UsageError, type Command } from "./command.js";
+
+const help = `Usage: djps grant --role ROLE [--database-url URL] [--schema NAME] [--dry-run]
+
+Gives a runtime role what Queue and Worker need in the djps schema, and no
+more: usage of the schema, SELECT, INSERT and UPDATE on its jobs table, and
+EXECUTE on its functions. Such a role cannot drop, alter or truncate the
+tables. Run it as the schema's owner (the role that ran migrate), after
+migrate; the role must exist.
+
+Options:
+  --role ROLE         The role your application connects as (required)
+  --database-url URL  The database, as the schema's owner (default: $DATABASE_URL)
+  --schema NAME       The djps schema (default: djps)
+  --dry-run           Print the statements instead of running them
+  -h, --help          Show this help
+
+Example:
+  djps grant --role app_runtime --database-url postgres://owner@localhost/app`;
+
+const flagFor: Record<string, string> = { "options.schema": "--schema", "options.role": "--role" };
+
+export const grantCommand: Command = {
+  name: "grant",
+  summary: "Give a runtime role the least access Queue and Worker need",
+  help,
+  async run(argv) {
+    const { values } = parseCommandArgs("grant", {
+      args: argv,
+      options: {
+        role: { type: "string" },
+        "database-url": { type: "string" },
+        schema: { type: "string" },
+        "dry-run": { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+    if (values.help) {
+      console.log(help);
+      return 0;
+    }
+    if (values.role === undefined) throw new UsageError("grant: --role is required", "grant");
+    const dryRun = values["dry-run"] ?? false;
+    const connectionString = values["database-url"] ?? (process.env.DATABASE_URL || undefined);
+    if (!dryRun && connectionString === undefined) {
+      throw new ConfigError("No database: pass --database-url URL or set the DATABASE_URL environment variable");
+    }
+    const role = values.role;
+    const statements = await namingFlags(flagFor, () => grant({ connectionString, schema: values.schema, role, dryRun }));
+    for (const statement of statements) console.log(`${statement};`);
+    return 0;
+  },
+};
