@@ -26,6 +26,8 @@ import { jobList } from "./sql/jobList.js";
 import { jobFromRow } from "./sql/jobRow.js";
 import { jobRetry, RETRYABLE } from "./sql/jobRetry.js";
 import { queueStats } from "./sql/queueStats.js";
+import { queueWake } from "./sql/queueWake.js";
+import { WakeDebounce } from "./wake-debounce.js";
 import type {
   EnqueueResult,
   Job,
@@ -42,6 +44,9 @@ import { TypedEmitter, type QueueEvents } from "./events.js";
 import { parse, schemaMismatch } from "./validate.js";
 
 export type { EnqueueOptions, ListJobsOptions };
+
+/** How often one Queue's enqueues may carry a NOTIFY (see `WakeDebounce`). */
+const WAKE_WINDOW_MS = 10;
 
 /** Options for `new Queue()`. */
 export interface QueueOptions<S extends JobSchemas = JobSchemas> {
@@ -129,6 +134,7 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
     retry: Statement;
     stats: Statement;
   };
+  readonly #wake: WakeDebounce;
   #closed: Promise<void> | undefined;
 
   constructor(options: QueueOptions<S> = {}) {
@@ -150,6 +156,10 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
       stats: queueStats(s),
     };
     this.#handle = openPool(opts, opts.poolSize ?? 10, "djps queue");
+    const wake = queueWake(s);
+    this.#wake = new WakeDebounce(WAKE_WINDOW_MS, async (queues) => {
+      await run(this.#handle.pool, wake, [this.#channel, queues], true);
+    });
   }
 
   /** The schema this queue works in. */
@@ -174,6 +184,7 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
     this.#assertOpen();
     const { client, ...jobOptions } = parse(enqueueCallSchema, options, "options");
     const job = this.#prepare(type, payload, jobOptions, "");
+    const channel = this.#wakeChannel(client);
     const rows = await this.#run(client, this.#sql.insert, [
       job.queue,
       job.type,
@@ -184,9 +195,10 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
       job.maxAttempts,
       job.timeoutMs,
       job.key,
-      this.#channel,
+      channel,
     ]);
     const row = rows[0];
+    if (channel === null) this.#trailWake(rows);
     const result = { job: jobFromRow(row) as Job<PayloadOf<S, T>>, created: row.created as boolean };
     this.emit("job:enqueued", result);
     return result;
@@ -225,6 +237,7 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
     // made within one millisecond are in random order; sorted, they are in
     // creation order and still carry their own timestamps.
     ids.sort();
+    const channel = this.#wakeChannel(client);
     const rows = await this.#run(client, this.#sql.insertMany, [
       ids,
       inserted.map((j) => j.queue),
@@ -236,8 +249,9 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
       inserted.map((j) => j.maxAttempts),
       inserted.map((j) => j.timeoutMs),
       inserted.map((j) => j.key),
-      this.#channel,
+      channel,
     ]);
+    if (channel === null) this.#trailWake(rows);
     const byId = new Map<string, any>();
     const byKey = new Map<string, any>();
     for (const row of rows) {
@@ -315,7 +329,8 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
 
   /** Ends the pool if this queue created it. Safe to call twice. */
   close(): Promise<void> {
-    this.#closed ??= this.#handle.owned ? this.#handle.pool.end() : Promise.resolve();
+    // A wake-up still owed to workers goes out before the pool ends.
+    this.#closed ??= this.#wake.flush().then(() => (this.#handle.owned ? this.#handle.pool.end() : undefined));
     return this.#closed;
   }
 
@@ -356,6 +371,22 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
       timeoutMs: opts.timeoutMs ?? null,
       key: opts.idempotencyKey ?? null,
     };
+  }
+
+  /**
+   * The channel an enqueue statement should NOTIFY on, or null when the wake
+   * is left to the debounce's trailing NOTIFY. Inside a caller's transaction
+   * the statement always notifies: only its commit may wake workers, and we
+   * cannot know when that comes.
+   */
+  #wakeChannel(client: Executor | undefined): string | null {
+    return client || this.#wake.lead() ? this.#channel : null;
+  }
+
+  /** Queues given runnable jobs by a statement that did not notify. */
+  #trailWake(rows: any[]): void {
+    const queues = rows.filter((r) => r.created && r.run_at <= r.created_at).map((r) => r.queue as string);
+    if (queues.length > 0) this.#wake.trail(queues);
   }
 
   #run(client: Executor | undefined, sql: Statement, values: unknown[]): Promise<any[]> {

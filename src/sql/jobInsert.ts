@@ -11,7 +11,8 @@ import { JOB_COLUMNS } from "./jobRow.js";
  * when the job is runnable now.
  *
  * $1 queue, $2 type, $3 payload json, $4 priority, $5 run_at (null: now),
- * $6 delay ms (null: none), $7 max_attempts, $8 timeout_ms, $9 key, $10 channel
+ * $6 delay ms (null: none), $7 max_attempts, $8 timeout_ms, $9 key,
+ * $10 channel (null: no NOTIFY, the caller wakes workers later)
  */
 export const jobInsert = (schema: string): Statement =>
   statement(
@@ -27,7 +28,7 @@ export const jobInsert = (schema: string): Statement =>
     DO UPDATE SET type = EXCLUDED.type
   RETURNING ${JOB_COLUMNS}, (xmax = 0) AS created
 ), wake AS (
-  SELECT pg_notify($10, queue) FROM ins WHERE created AND run_at <= now()
+  SELECT pg_notify($10, queue) FROM ins WHERE $10::text IS NOT NULL AND created AND run_at <= now()
 )
 SELECT * FROM ins WHERE (SELECT count(*) FROM wake) >= 0`,
   );

@@ -15,7 +15,7 @@ import { JOB_COLUMNS } from "./jobRow.js";
  *
  * $1 ids, $2 queues, $3 types, $4 payload json texts, $5 priorities,
  * $6 run_at (nulls: now), $7 delay ms (nulls: none), $8 max_attempts,
- * $9 timeout_ms, $10 keys, $11 channel
+ * $9 timeout_ms, $10 keys, $11 channel (null: no NOTIFY)
  */
 export const jobInsertMany = (schema: string): Statement =>
   statement(
@@ -35,7 +35,7 @@ export const jobInsertMany = (schema: string): Statement =>
     DO UPDATE SET type = EXCLUDED.type
   RETURNING ${JOB_COLUMNS}, (xmax = 0) AS created
 ), wake AS (
-  SELECT pg_notify($11, q.queue) FROM (SELECT DISTINCT queue FROM ins WHERE created AND run_at <= now()) q
+  SELECT pg_notify($11, q.queue) FROM (SELECT DISTINCT queue FROM ins WHERE $11::text IS NOT NULL AND created AND run_at <= now()) q
 )
 SELECT * FROM ins WHERE (SELECT count(*) FROM wake) >= 0`,
   );

@@ -1,0 +1,84 @@
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Queue, Worker } from "../src/index.js";
+import { migratedSchema, waitFor, type TestSchema } from "./support/db.js";
+
+// Enqueues throttle their NOTIFY (one per Queue per 10 ms, plus a trailing one
+// for what the window held): notifying transactions commit one at a time, so
+// a NOTIFY per enqueue caps concurrent producers. Workers must still wake.
+
+let db: TestSchema;
+beforeAll(async () => {
+  db = await migratedSchema("qw");
+});
+afterAll(async () => {
+  await db.drop();
+});
+
+async function listen(channel: string): Promise<{ client: pg.Client; payloads: string[] }> {
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  const payloads: string[] = [];
+  client.on("notification", (n) => payloads.push(n.payload ?? ""));
+  await client.query(`LISTEN "${channel}"`);
+  return { client, payloads };
+}
+
+describe("waking workers from a busy producer", () => {
+  it("sends fewer NOTIFYs than enqueues, and a trailing one for the last window", async () => {
+    const queue = new Queue({ connectionString: db.url, schema: db.schema });
+    const { client, payloads } = await listen(`djps:${db.schema}:jobs`);
+    try {
+      await Promise.all(Array.from({ length: 10 }, async (_, p) => {
+        for (let i = 0; i < 10; i++) await queue.enqueue("w", { p, i }, { queue: "busy" });
+      }));
+      await queue.close(); // flushes the trailing NOTIFY
+      await waitFor(() => payloads.length > 0 && payloads.at(-1) === "busy", "the trailing NOTIFY");
+      expect(payloads.length).toBeLessThan(100);
+      expect(new Set(payloads)).toEqual(new Set(["busy"]));
+    } finally {
+      await client.end();
+    }
+  });
+
+  it("an idle worker polling once a minute still runs every job of a burst promptly", async () => {
+    const queue = new Queue({ connectionString: db.url, schema: db.schema });
+    const worker = new Worker({ burst: async () => null }, { connectionString: db.url, schema: db.schema, pollIntervalMs: 60_000, queues: ["b"] });
+    await worker.start();
+    try {
+      // Wait for the worker's first (empty) claim to pass, so only notifications can wake it.
+      await waitFor(async () => {
+        const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND query LIKE $1`, [`%${db.schema}%`]);
+        return rows[0].n === 1;
+      }, "the worker to listen");
+      const ids: string[] = [];
+      for (let i = 0; i < 30; i++) ids.push((await queue.enqueue("burst", { i }, { queue: "b" })).job.id);
+      await waitFor(async () => {
+        const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM "${db.schema}".jobs WHERE id = ANY($1) AND status = 'succeeded'`, [ids]);
+        return rows[0].n === ids.length;
+      }, "every job of the burst to run well before the 60 s poll", 15_000);
+    } finally {
+      await worker.stop();
+      await queue.close();
+    }
+  });
+
+  it("enqueues inside a caller's transaction always notify at their commit", async () => {
+    const queue = new Queue({ connectionString: db.url, schema: db.schema });
+    const { client: listener, payloads } = await listen(`djps:${db.schema}:jobs`);
+    const tx = await queue.pool.connect();
+    try {
+      for (let i = 0; i < 3; i++) {
+        await tx.query("BEGIN");
+        await queue.enqueue("t", { i }, { client: tx, queue: `tx${i}` });
+        await tx.query("COMMIT");
+      }
+      await waitFor(() => payloads.length >= 3, "three NOTIFYs");
+      expect(payloads).toEqual(["tx0", "tx1", "tx2"]);
+    } finally {
+      tx.release();
+      await listener.end();
+      await queue.close();
+    }
+  });
+});
