@@ -73,9 +73,11 @@ describe("lease loss", () => {
     const started = nextEvent(worker, "job:started");
     const { job } = await queue.enqueue("block", null);
     await started;
+    // Listen before the takeover: the next heartbeat may come while it commits.
+    const lostEvent = nextEvent(worker, "job:lease-lost");
     await takeOver(job.id);
 
-    const event = await nextEvent(worker, "job:lease-lost");
+    const event = await lostEvent;
     expect(event.job.id).toBe(job.id);
     expect(ctx!.signal.aborted).toBe(true);
     expect((ctx!.signal.reason as Error).name).toBe("AbortError");
@@ -105,8 +107,8 @@ describe("lease loss", () => {
     const started = nextEvent(worker, "job:started");
     const { job } = await queue.enqueue("beat", null);
     await started;
-    await takeOver(job.id);
     const lost = nextEvent(worker, "job:lease-lost");
+    await takeOver(job.id);
     release.open();
     await lost;
     await waitFor(() => outcome.length === 2, "the handler to finish");
@@ -135,8 +137,8 @@ describe("lease loss", () => {
       const started = nextEvent(worker, "job:started");
       const { job } = await queue.enqueue("late", null, { maxAttempts: 5 });
       await started;
-      await takeOver(job.id);
       const lost = nextEvent(worker, "job:lease-lost");
+      await takeOver(job.id);
       release.open();
       expect((await lost).job.id).toBe(job.id);
       const row = await jobRow(db.pool, db.schema, job.id);
