@@ -112,7 +112,7 @@ console.log(`\nProcessed ${JOBS} jobs in ${(elapsed / 1000).toFixed(2)} s: ${rat
 console.log("Final states:");
 for (const [status, count] of Object.entries(stats.totals)) if (count > 0) console.log(`  ${status.padEnd(10)} ${count}`);
 const [dead] = (await queue.listJobs({ status: "dead", limit: 1 })).jobs;
-if (dead) console.log(`A dead job (${dead.type}, ${dead.attempts} attempts): ${dead.lastError}`);
+if (dead) console.log(`A dead job (${dead.type}, after ${dead.attempts} attempt${dead.attempts === 1 ? "" : "s"}): ${dead.lastError}`);
 
 await queue.close();
 await server.stop();
