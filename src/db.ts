@@ -110,22 +110,6 @@ export function describeDatabaseError(error: { code?: string; message?: string }
   }
 }
 
-/** Runs `fn` inside a transaction on one pooled connection. */
-export async function transaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
-    const value = await fn(client);
-    await client.query("COMMIT");
-    return value;
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
-}
-
 /** Builds a statement whose prepared name carries the schema, so two schemas never share a plan. */
 export function statement(schema: string, name: string, text: string): Statement {
   return { name: `djps_${schema}_${name}`, text };
