@@ -1,7 +1,5 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
-import type pg from "pg";
-import type { z } from "zod";
 import { openPool, run, type PoolHandle, type Statement } from "../db.js";
 import { ConfigError, coerceError, DatabaseError, SnoozeJob, ValidationError } from "../errors.js";
 import { TypedEmitter, type WorkerEvents } from "../events.js";
@@ -11,89 +9,25 @@ import { jobsChannel, schemaName } from "../schema-name.js";
 import { schemaCheck } from "../sql/schemaCheck.js";
 import { jobClaim } from "../sql/jobClaim.js";
 import { jobComplete, jobCompleted } from "../sql/jobComplete.js";
-import { ERROR_HISTORY_LIMIT, jobFail } from "../sql/jobFail.js";
+import { jobFail } from "../sql/jobFail.js";
 import { jobHeartbeat } from "../sql/jobHeartbeat.js";
 import { jobRescue } from "../sql/jobRescue.js";
 import { jobFromRow } from "../sql/jobRow.js";
 import { jobSnooze } from "../sql/jobSnooze.js";
-import type { Job, JobSchemas, ParsedPayloadOf } from "../types.js";
+import type { Job, JobSchemas } from "../types.js";
 import { parse } from "../validate.js";
-import { retryDelayMs } from "./backoff.js";
+import { failureNumber, retryDelayMs } from "./backoff.js";
 import { Batcher, completeWriter, failWriter, snoozeWriter, type FailData, type Outcome } from "./completer.js";
 import { AbortReason, execute, failureText, type Handler, type JobContext, type ResolvedHandler } from "./executor.js";
 import { Ticker } from "./heartbeat.js";
 import { Prefetch } from "./prefetch.js";
+import type { HandlerSpec, Handlers, WorkerOptions } from "./types.js";
+import { Waker } from "./waker.js";
 import { Notifier } from "./notifier.js";
-import { DEFAULT_BACKOFF, handlersSchema, workerOptionsSchema, type BackoffOptions } from "./options.js";
-
-/** A handler with per-type settings. */
-export interface HandlerSpec<Payload = any, Result = unknown> {
-  handler: Handler<Payload, Result>;
-  /** Abort the handler and fail the attempt after this long (a job's own `timeoutMs` wins). */
-  timeoutMs?: number;
-  /** Retry timing for this type, over the worker's. */
-  backoff?: BackoffOptions;
-  /** Validates the payload before the handler runs (over the worker's `schemas`). */
-  schema?: z.ZodType;
-}
-
-/** Handlers by job type; typed by the worker's `schemas` where registered. */
-export type Handlers<S extends JobSchemas = {}> = {
-  [T in keyof S & string]?: Handler<ParsedPayloadOf<S, T>> | HandlerSpec<ParsedPayloadOf<S, T>>;
-} & Record<string, Handler | HandlerSpec>;
-
-/** Options for `new Worker()`. See each field's default. */
-export interface WorkerOptions<S extends JobSchemas = {}> {
-  /** @default process.env.DATABASE_URL */
-  connectionString?: string;
-  /** An existing pool; `stop()` leaves it open. It needs a free connection for LISTEN besides the claim and completion ones. */
-  pool?: pg.Pool;
-  /** @default "djps" */
-  schema?: string;
-  /** Jobs run at once. @default 10 */
-  concurrency?: number;
-  /** Named queues to take jobs from. @default every queue */
-  queues?: string[];
-  /** How long a claimed job is held before another worker may rescue it. @default 30000 */
-  leaseMs?: number;
-  /** How often this worker extends its leases. @default leaseMs / 3 */
-  heartbeatIntervalMs?: number;
-  /** Polling interval, the fallback to notifications (and the only way with `listen: false`). @default 1000 */
-  pollIntervalMs?: number;
-  /** Wake on LISTEN/NOTIFY. Set false behind a transaction-mode pooler. @default true */
-  listen?: boolean;
-  /** Default handler timeout for all types. @default none */
-  timeoutMs?: number;
-  /** Retry timing. @default { baseMs: 1000, factor: 2, maxMs: 3600000, jitter: 0.25 } */
-  backoff?: BackoffOptions;
-  /** How often to rescue jobs whose lease passed. @default 15000 */
-  rescueIntervalMs?: number;
-  /** Zod schemas by job type, checked before the handler runs. */
-  schemas?: S;
-  /** Stop gracefully on SIGINT/SIGTERM, then let the signal take its course. @default false */
-  handleSignals?: boolean;
-  /** Grace period of `stop()` and of signals. @default 30000 */
-  shutdownTimeoutMs?: number;
-  /** pino-compatible logger. @default silent */
-  logger?: Logger;
-  /** This worker's id in `locked_by`. @default "<host>:<pid>:<random>" */
-  workerId?: string;
-  /** Connections in the pool djps creates. @default 4 */
-  poolSize?: number;
-}
+import { DEFAULT_BACKOFF, handlersSchema, workerOptionsSchema } from "./options.js";
 
 const byPriority = (a: Job, b: Job): number => b.priority - a.priority;
 
-/**
- * Which failure of the job this is, for the backoff. `attempts` also counts
- * snoozes and shutdown releases, which must not push retries further out; the
- * error history holds one entry per failure (handler errors and expired
- * leases) while it is not full, and once it is, `attempts` is the bound.
- */
-function failureNumber(job: Job): number {
-  const failures = Array.isArray(job.errors) ? job.errors.length : 0;
-  return failures < ERROR_HISTORY_LIMIT ? Math.min(job.attempts, failures + 1) : job.attempts;
-}
 
 interface Running {
   job: Job;
@@ -113,6 +47,8 @@ type State = "new" | "starting" | "running" | "stopping" | "stopped";
  * await worker.start();
  * process.on("SIGTERM", () => worker.stop());
  */
+export type { HandlerSpec, Handlers, WorkerOptions };
+
 export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents> {
   /** This worker's id, as stored in `locked_by`. */
   readonly id: string;
@@ -124,7 +60,6 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
   readonly #queues: string[] | null;
   readonly #concurrency: number;
   readonly #leaseMs: number;
-  readonly #pollIntervalMs: number;
   readonly #listen: boolean;
   readonly #shutdownTimeoutMs: number;
   readonly #handleSignals: boolean;
@@ -145,8 +80,7 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
   #startPromise: Promise<void> | undefined;
   #stopPromise: Promise<void> | undefined;
   #loop: Promise<void> | undefined;
-  #wanted = true;
-  #wakeUp: (() => void) | undefined;
+  readonly #waker: Waker;
   #drained: (() => void) | undefined;
   #signalHandler: ((signal: NodeJS.Signals) => void) | undefined;
 
@@ -160,7 +94,7 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
     this.#concurrency = o.concurrency ?? 10;
     this.#queues = o.queues ?? null;
     this.#leaseMs = o.leaseMs ?? 30_000;
-    this.#pollIntervalMs = o.pollIntervalMs ?? 1000;
+    this.#waker = new Waker(o.pollIntervalMs ?? 1000);
     this.#listen = o.listen ?? true;
     this.#shutdownTimeoutMs = o.shutdownTimeoutMs ?? 30_000;
     this.#handleSignals = o.handleSignals ?? false;
@@ -251,13 +185,13 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
       if (this.#listen) {
         this.#notifier = new Notifier(this.#handle.pool, this.#channel, {
           onNotify: (queue) => {
-            if (this.#queues === null || this.#queues.includes(queue)) this.#wake(true);
+            if (this.#queues === null || this.#queues.includes(queue)) this.#waker.wake(true);
           },
           onListening: (reconnect) => {
             if (reconnect) this.#logger.info({}, "LISTEN connection restored");
             this.emit("worker:listening", { workerId: this.id, reconnect });
             // Anything enqueued while we were not listening is found now.
-            this.#wake(true);
+            this.#waker.wake(true);
           },
           onError: (error) => this.#report(error, "listening for notifications (reconnecting)"),
         });
@@ -303,7 +237,7 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
       process.removeListener("SIGINT", this.#signalHandler);
       process.removeListener("SIGTERM", this.#signalHandler);
     }
-    this.#wake(false);
+    this.#waker.wake(false);
     await this.#loop;
     // Claimed but never started: back to the queue at once, no attempt spent.
     const buffered = this.#buffer;
@@ -350,8 +284,8 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
       const ahead = this.#prefetch.target();
       const want = free + ahead - this.#buffer.length;
       // Claim when a slot is free, or when the buffer ran below half its target.
-      if (this.#wanted && want > 0 && (free > 0 || this.#buffer.length * 2 < ahead)) {
-        this.#wanted = false;
+      if (this.#waker.wanted && want > 0 && (free > 0 || this.#buffer.length * 2 < ahead)) {
+        this.#waker.wanted = false;
         let rows: any[];
         try {
           rows = await run(this.#handle.pool, this.#sql.claim, [this.#queues, this.#types, want, this.id, this.#leaseMs], true);
@@ -359,8 +293,8 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
         } catch (error) {
           failures++;
           this.#report(error as Error, "claiming jobs");
-          this.#wanted = true;
-          await this.#sleep(Math.min(10_000, 100 * 2 ** failures) * (0.5 + Math.random() / 2));
+          this.#waker.wanted = true;
+          await this.#waker.sleep(Math.min(10_000, 100 * 2 ** failures) * (0.5 + Math.random() / 2));
           continue;
         }
         const buffered = this.#buffer.length;
@@ -371,10 +305,10 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
         if (buffered > 0 && rows.length > 0) this.#buffer.sort(byPriority);
         this.#fillSlots();
         // A full batch means there may be more waiting.
-        if (rows.length === want) this.#wanted = true;
+        if (rows.length === want) this.#waker.wanted = true;
         continue;
       }
-      await this.#waitForWake();
+      await this.#waker.wait();
     }
   }
 
@@ -383,43 +317,6 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
     while (this.#running.size < this.#concurrency && this.#buffer.length > 0 && this.#state === "running") {
       this.#startJob(this.#buffer.shift()!);
     }
-  }
-
-  /** Sleeps until woken: a notification, a freed slot, the poll timer, or stop. */
-  #waitForWake(): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = this.#wanted
-        ? undefined
-        : setTimeout(() => {
-            this.#wanted = true;
-            wake();
-          }, this.#pollIntervalMs);
-      const wake = () => {
-        clearTimeout(timer);
-        this.#wakeUp = undefined;
-        resolve();
-      };
-      this.#wakeUp = wake;
-    });
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#wakeUp = undefined;
-        resolve();
-      }, ms);
-      this.#wakeUp = () => {
-        clearTimeout(timer);
-        this.#wakeUp = undefined;
-        resolve();
-      };
-    });
-  }
-
-  #wake(wanted: boolean): void {
-    if (wanted) this.#wanted = true;
-    this.#wakeUp?.();
   }
 
   #startJob(job: Job): void {
@@ -445,7 +342,7 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
     this.#prefetch.observe(durationMs);
     this.#fillSlots();
     if (this.#running.size === 0) this.#drained?.();
-    this.#wake(false);
+    this.#waker.wake(false);
     let write: Promise<Outcome>;
     let error: Error | undefined;
     switch (verdict.kind) {
@@ -560,7 +457,7 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
       if (result.count > 0) {
         this.#logger.warn({ count: result.count, dead: result.dead }, "rescued jobs whose lease had passed");
         this.emit("jobs:rescued", result);
-        this.#wake(true);
+        this.#waker.wake(true);
       }
     } catch (error) {
       this.#report(error as Error, "rescuing expired leases");
