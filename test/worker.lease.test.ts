@@ -1,29 +1,19 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { Queue, Worker, type Handlers, type JobContext, type WorkerOptions } from "../src/index.js";
-import { migratedSchema, waitFor, type TestSchema } from "./support/db.js";
+import { waitFor, type TestSchema } from "./support/db.js";
+import { useWorkerBed } from "./support/worker-bed.js";
 import { collect, gate, jobRow, nextEvent } from "./support/worker.js";
 
 // Leases: a worker whose job was taken cannot write over the newer attempt
 // and its handler's signal is aborted; heartbeats keep a long job alive;
 // expired leases are rescued, by one worker at a time.
 
+// Each test starts from an empty table, so rescues and claims only see its own jobs.
+const bed = useWorkerBed("wl", async (b) => void (await b.db.pool.query(`DELETE FROM "${b.db.schema}".jobs`)));
+const { workers } = bed;
 let db: TestSchema;
 let queue: Queue;
-const workers: Worker<any>[] = [];
-
-beforeAll(async () => {
-  db = await migratedSchema("wl");
-  queue = new Queue({ connectionString: db.url, schema: db.schema });
-});
-afterEach(async () => {
-  await Promise.all(workers.splice(0).map((w) => w.stop({ timeoutMs: 0 })));
-  // Each test starts from an empty table, so rescues and claims only see its own jobs.
-  await db.pool.query(`DELETE FROM "${db.schema}".jobs`);
-});
-afterAll(async () => {
-  await queue.close();
-  await db.drop();
-});
+beforeAll(() => void ({ db, queue } = bed));
 
 function newWorker(handlers: Handlers, options: WorkerOptions = {}): Worker {
   const worker = new Worker(handlers, { connectionString: db.url, schema: db.schema, pollIntervalMs: 50, ...options });

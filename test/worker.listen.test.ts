@@ -1,31 +1,23 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { Queue, Worker, type Handlers, type WorkerOptions } from "../src/index.js";
-import { migratedSchema, waitFor, type TestSchema } from "./support/db.js";
+import { waitFor, type TestSchema } from "./support/db.js";
+import { useWorkerBed } from "./support/worker-bed.js";
 import { collect, jobRow, nextEvent } from "./support/worker.js";
 
 // Waking up: with polling once a minute, a committed enqueue still reaches an
 // idle worker through LISTEN/NOTIFY, also after the LISTEN connection was
 // killed; poll-only mode works; and a worker takes only its queues and types.
 
+const bed = useWorkerBed("wln");
+const { workers } = bed;
 let db: TestSchema;
 let queue: Queue;
-const workers: Worker<any>[] = [];
+beforeAll(() => void ({ db, queue } = bed));
 
 /** Far longer than any deadline below: a job that runs in time was not found by polling. */
 const ONCE_A_MINUTE = 60_000;
 const PROMPTLY = 10_000;
 
-beforeAll(async () => {
-  db = await migratedSchema("wln");
-  queue = new Queue({ connectionString: db.url, schema: db.schema });
-});
-afterEach(async () => {
-  await Promise.all(workers.splice(0).map((w) => w.stop({ timeoutMs: 0 })));
-});
-afterAll(async () => {
-  await queue.close();
-  await db.drop();
-});
 
 function newWorker(handlers: Handlers, options: WorkerOptions = {}): Worker {
   const worker = new Worker(handlers, { connectionString: db.url, schema: db.schema, ...options });

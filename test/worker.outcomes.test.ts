@@ -1,30 +1,21 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { DatabaseError, Queue, SnoozeJob, Worker, type Handlers } from "../src/index.js";
 import type { Job } from "../src/types.js";
 import { Batcher, type Outcome } from "../src/worker/completer.js";
 import { MAX_ERROR_TEXT } from "../src/worker/executor.js";
-import { migratedSchema, waitFor, type TestSchema } from "./support/db.js";
+import { waitFor, type TestSchema } from "./support/db.js";
+import { useWorkerBed } from "./support/worker-bed.js";
 import { collect, jobRow, nextEvent } from "./support/worker.js";
 
 // Outcomes a handler can produce that PostgreSQL would refuse as given: they
 // must be recorded (cleaned up, or as a clear failure) and must never hold up
 // the outcomes of other jobs written in the same batch.
 
+const bed = useWorkerBed("wo");
+const { workers } = bed;
 let db: TestSchema;
 let queue: Queue;
-const workers: Worker<any>[] = [];
-
-beforeAll(async () => {
-  db = await migratedSchema("wo");
-  queue = new Queue({ connectionString: db.url, schema: db.schema });
-});
-afterEach(async () => {
-  await Promise.all(workers.splice(0).map((w) => w.stop({ timeoutMs: 0 })));
-});
-afterAll(async () => {
-  await queue.close();
-  await db.drop();
-});
+beforeAll(() => void ({ db, queue } = bed));
 
 async function startWorker(handlers: Handlers): Promise<Worker> {
   const worker = new Worker(handlers, {

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
   DEFAULT_BACKOFF,
@@ -12,28 +12,19 @@ import {
   type Handlers,
   type WorkerOptions,
 } from "../src/index.js";
-import { migratedSchema, waitFor, type TestSchema } from "./support/db.js";
+import { waitFor, type TestSchema } from "./support/db.js";
+import { useWorkerBed } from "./support/worker-bed.js";
 import { collect, jobRow, nextEvent } from "./support/worker.js";
 
 // Failure paths of one attempt: retries with backoff (checked as run_at
 // arithmetic in SQL, never against the clock), dead after the last attempt,
 // permanent failures, snoozes, timeouts, payload validation, bad results.
 
+const bed = useWorkerBed("wr");
+const { workers } = bed;
 let db: TestSchema;
 let queue: Queue;
-const workers: Worker<any>[] = [];
-
-beforeAll(async () => {
-  db = await migratedSchema("wr");
-  queue = new Queue({ connectionString: db.url, schema: db.schema });
-});
-afterEach(async () => {
-  await Promise.all(workers.splice(0).map((w) => w.stop({ timeoutMs: 0 })));
-});
-afterAll(async () => {
-  await queue.close();
-  await db.drop();
-});
+beforeAll(() => void ({ db, queue } = bed));
 
 /**
  * Starts a worker on the test schema. Polling is fast because retries made due

@@ -1,27 +1,18 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, Queue, Worker, type Handlers, type WorkerOptions } from "../src/index.js";
-import { migratedSchema, waitFor, type TestSchema } from "./support/db.js";
+import { waitFor, type TestSchema } from "./support/db.js";
+import { useWorkerBed } from "./support/worker-bed.js";
 import { collect, gate, jobRow, jobStatus, nextEvent } from "./support/worker.js";
 
 // Starting and stopping: stop() finishes in-flight work, releases what
 // outlasts its timeout without spending an attempt, claims nothing more, and
 // both start() and stop() can be called twice.
 
+const bed = useWorkerBed("wsd");
+const { workers } = bed;
 let db: TestSchema;
 let queue: Queue;
-const workers: Worker<any>[] = [];
-
-beforeAll(async () => {
-  db = await migratedSchema("wsd");
-  queue = new Queue({ connectionString: db.url, schema: db.schema });
-});
-afterEach(async () => {
-  await Promise.all(workers.splice(0).map((w) => w.stop({ timeoutMs: 0 })));
-});
-afterAll(async () => {
-  await queue.close();
-  await db.drop();
-});
+beforeAll(() => void ({ db, queue } = bed));
 
 function newWorker(handlers: Handlers, options: WorkerOptions = {}): Worker {
   const worker = new Worker(handlers, { connectionString: db.url, schema: db.schema, pollIntervalMs: 50, ...options });
