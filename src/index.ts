@@ -1,7 +1,7 @@
 export { Queue } from "./queue.js";
 export type { QueueOptions, CallOptions, EnqueueItem, EnqueueOptions, ListJobsOptions } from "./queue.js";
 export { Worker } from "./worker/worker.js";
-export type { WorkerOptions, Handlers, HandlerSpec } from "./worker/worker.js";
+export type { WorkerOptions, Handlers, HandlerSpec } from "./worker/types.js";
 export type { Handler, JobContext } from "./worker/executor.js";
 export type { BackoffOptions } from "./worker/options.js";
 export { DEFAULT_BACKOFF } from "./worker/options.js";

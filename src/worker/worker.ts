@@ -21,13 +21,12 @@ import { Batcher, completeWriter, failWriter, snoozeWriter, type FailData, type 
 import { AbortReason, execute, failureText, type Handler, type JobContext, type ResolvedHandler } from "./executor.js";
 import { Ticker } from "./heartbeat.js";
 import { Prefetch } from "./prefetch.js";
-import type { HandlerSpec, Handlers, WorkerOptions } from "./types.js";
+import type { Handlers, WorkerOptions } from "./types.js";
 import { Waker } from "./waker.js";
 import { Notifier } from "./notifier.js";
 import { DEFAULT_BACKOFF, handlersSchema, workerOptionsSchema } from "./options.js";
 
 const byPriority = (a: Job, b: Job): number => b.priority - a.priority;
-
 
 interface Running {
   job: Job;
@@ -47,8 +46,6 @@ type State = "new" | "starting" | "running" | "stopping" | "stopped";
  * await worker.start();
  * process.on("SIGTERM", () => worker.stop());
  */
-export type { HandlerSpec, Handlers, WorkerOptions };
-
 export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents> {
   /** This worker's id, as stored in `locked_by`. */
   readonly id: string;
