@@ -77,6 +77,7 @@ describe("enqueue inside the caller's transaction", () => {
     // The key was never taken.
     const again = await queue.enqueue("tx", { n: 2 }, { idempotencyKey: "rolled" });
     expect(again.created).toBe(true);
+    await waitFor(() => heard.includes("default"), "the enqueue's notification", 10_000);
     expect(await drain()).toEqual(["default"]);
   });
 
@@ -111,6 +112,8 @@ describe("enqueue inside the caller's transaction", () => {
 
   it("wakes no one when the key already existed", async () => {
     await queue.enqueue("keyed", {}, { idempotencyKey: "k", queue: "kq" });
+    // Within the throttle window the wake-up trails the enqueue by a few ms.
+    await waitFor(() => heard.includes("kq"), "the first enqueue's notification", 10_000);
     expect(await drain()).toEqual(["kq"]);
     const { created } = await inTransaction((client) => queue.enqueue("keyed", {}, { idempotencyKey: "k", client, queue: "kq" }), "COMMIT");
     expect(created).toBe(false);
@@ -190,6 +193,7 @@ describe("retry", () => {
   it("wakes the job's queue", async () => {
     const { job } = await queue.enqueue("to_retry", {}, { queue: "rq" });
     await db.pool.query(`UPDATE "${db.schema}".jobs SET status = 'dead', finished_at = now() WHERE id = $1`, [job.id]);
+    await waitFor(() => heard.includes("rq"), "the enqueue's notification", 10_000);
     expect(await drain()).toEqual(["rq"]);
     await queue.retry(job.id);
     await waitFor(() => heard.includes("rq"), "the retry's notification", 10_000);
