@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { databaseUrl, uniqueSchema } from "./support/db.js";
+import { appliedLines, databaseUrl, SCHEMA_TABLES, uniqueSchema } from "./support/db.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const cli = join(root, "dist", "cli.js");
@@ -88,12 +88,12 @@ describe("djps migrate", () => {
     const first = await djps(["migrate", "--database-url", url, "--schema", schema]);
     expect(first.stderr).toBe("");
     expect(first.code).toBe(0);
-    expect(first.stdout).toBe(`applied 1_init.sql to schema ${schema}\n`);
+    expect(first.stdout).toBe(appliedLines(schema));
     const { rows } = await admin.query(
       "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1",
       [schema],
     );
-    expect(rows.map((r) => r.table_name)).toEqual(["jobs", "migrations"]);
+    expect(rows.map((r) => r.table_name)).toEqual(SCHEMA_TABLES);
 
     // DATABASE_URL is the fallback when --database-url is not given.
     const second = await djps(["migrate", "--schema", schema], { DATABASE_URL: url });

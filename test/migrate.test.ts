@@ -1,7 +1,7 @@
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError, migrate, MigrationError, ValidationError } from "../src/index.js";
-import { databaseUrl, uniqueSchema } from "./support/db.js";
+import { databaseUrl, MIGRATION_FILES, SCHEMA_TABLES, uniqueSchema } from "./support/db.js";
 
 const created: string[] = [];
 const admin = new pg.Pool({ connectionString: databaseUrl(), max: 2 });
@@ -20,13 +20,13 @@ describe("migrate", () => {
     const schema = fresh();
     const lines: string[] = [];
     const first = await migrate({ connectionString: databaseUrl(), schema, log: (l) => lines.push(l) });
-    expect(first).toEqual({ schema, applied: ["1_init.sql"] });
-    expect(lines).toEqual([`applied 1_init.sql to schema ${schema}`]);
+    expect(first).toEqual({ schema, applied: MIGRATION_FILES });
+    expect(lines).toEqual(MIGRATION_FILES.map((f) => `applied ${f} to schema ${schema}`));
     const { rows } = await admin.query(
       "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1",
       [schema],
     );
-    expect(rows.map((r) => r.table_name)).toEqual(["jobs", "migrations"]);
+    expect(rows.map((r) => r.table_name)).toEqual(SCHEMA_TABLES);
 
     const second = await migrate({ connectionString: databaseUrl(), schema, log: (l) => lines.push(l) });
     expect(second.applied).toEqual([]);
@@ -38,10 +38,10 @@ describe("migrate", () => {
     const results = await Promise.all(
       Array.from({ length: 5 }, () => migrate({ connectionString: databaseUrl(), schema })),
     );
-    expect(results.filter((r) => r.applied.length === 1)).toHaveLength(1);
+    expect(results.filter((r) => r.applied.length === MIGRATION_FILES.length)).toHaveLength(1);
     expect(results.filter((r) => r.applied.length === 0)).toHaveLength(4);
     const { rows } = await admin.query(`SELECT id FROM "${schema}".migrations ORDER BY id`);
-    expect(rows.map((r) => r.id)).toEqual([0, 1]);
+    expect(rows.map((r) => r.id)).toEqual([0, ...MIGRATION_FILES.map((f) => parseInt(f, 10))]);
   });
 
   it("works when another schema already has a `migrations` table", async () => {
@@ -51,7 +51,7 @@ describe("migrate", () => {
     try {
       const schema = fresh();
       const result = await migrate({ connectionString: databaseUrl(), schema });
-      expect(result.applied).toEqual(["1_init.sql"]);
+      expect(result.applied).toEqual(MIGRATION_FILES);
     } finally {
       await admin.query("DROP TABLE IF EXISTS public.migrations");
     }

@@ -13,7 +13,7 @@ import { join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { databaseUrl, uniqueSchema } from "./support/db.js";
+import { databaseUrl, SCHEMA_TABLES, uniqueSchema } from "./support/db.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 /** Top-level entries of the repository not copied: installed, built or local-only. */
@@ -112,7 +112,7 @@ describe.skipIf(!process.env.DJPS_TEST_PACK)("the packed package", () => {
       "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1",
       [schema],
     );
-    expect(rows.map((r) => r.table_name)).toEqual(["jobs", "migrations"]);
+    expect(rows.map((r) => r.table_name)).toEqual(SCHEMA_TABLES);
     const version = await ok("npx", ["--no-install", "djps", "--version"], project, 60_000);
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
     expect((await readdir(join(project, "node_modules", "djps", "migrations"))).sort()).toContain("1_init.sql");

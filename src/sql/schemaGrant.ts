@@ -1,8 +1,12 @@
 import { quoteIdent } from "../schema-name.js";
 
+/** The tables Queue and Worker read and write (not the migrations bookkeeping). */
+export const RUNTIME_TABLES = ["jobs", "queues"] as const;
+
 /**
  * What a runtime role needs to run Queue and Worker, and nothing more: use the
- * schema, read and write job rows, call the schema's functions. No DDL, no
+ * schema, read and write the runtime tables (DELETE too: retention prunes
+ * finished jobs), call the schema's functions. No DDL, no
  * TRUNCATE, no ownership: such a role cannot drop or alter djps's tables, and
  * it cannot touch the migrations bookkeeping.
  */
@@ -11,7 +15,7 @@ export function schemaGrant(schema: string, role: string): string[] {
   const r = quoteIdent(role);
   return [
     `GRANT USAGE ON SCHEMA ${s} TO ${r}`,
-    `GRANT SELECT, INSERT, UPDATE ON ${s}.jobs TO ${r}`,
+    `GRANT SELECT, INSERT, UPDATE, DELETE ON ${RUNTIME_TABLES.map((t) => `${s}.${quoteIdent(t)}`).join(", ")} TO ${r}`,
     `GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ${s} TO ${r}`,
   ];
 }

@@ -1,10 +1,23 @@
 import { randomBytes } from "node:crypto";
+import { readdirSync } from "node:fs";
 import pg from "pg";
 import { inject } from "vitest";
 import { migrate } from "../../src/index.js";
 
 /** The test server's connection string. */
 export const databaseUrl = (): string => inject("databaseUrl");
+
+/** The migration files in the order they apply, as `migrate()` reports them. */
+export const MIGRATION_FILES: string[] = readdirSync(new URL("../../migrations", import.meta.url))
+  .filter((f) => f.endsWith(".sql"))
+  .sort((a, b) => parseInt(a, 10) - parseInt(b, 10));
+
+/** The tables a migrated schema holds, in name order. */
+export const SCHEMA_TABLES = ["jobs", "migrations", "queues"];
+
+/** What `djps migrate` prints for a fresh schema. */
+export const appliedLines = (schema: string): string =>
+  MIGRATION_FILES.map((f) => `applied ${f} to schema ${schema}\n`).join("");
 
 /** A fresh schema name, unique to this run, so test files never share tables. */
 export function uniqueSchema(prefix = "t"): string {
