@@ -25,6 +25,8 @@ export const consoleLogger: Logger = {
 
 /** A logger that adds `fields` to every line (e.g. the worker id). */
 export function scopeLogger(logger: Logger, fields: object): Logger {
+  // Nothing to add fields to: skip the copy on every call.
+  if (logger === silentLogger) return silentLogger;
   return {
     debug: (obj, msg) => logger.debug({ ...fields, ...obj }, msg),
     info: (obj, msg) => logger.info({ ...fields, ...obj }, msg),

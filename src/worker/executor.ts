@@ -4,6 +4,7 @@ import type { Logger } from "../logger.js";
 import { serializeJson } from "../payload.js";
 import type { Job } from "../types.js";
 import { describe, schemaMismatch } from "../validate.js";
+import type { Attempt } from "./attempt.js";
 import type { BackoffOptions } from "./options.js";
 
 /** What a handler gets besides its payload. */
@@ -110,12 +111,8 @@ const MAX_RESULT_BYTES = 1024 * 1024;
  * aborts the signal and fails the attempt at once; a handler that ignores its
  * signal keeps running in the background and its result is discarded.
  */
-export async function execute(
-  job: Job,
-  spec: ResolvedHandler,
-  controller: AbortController,
-  ctx: JobContext,
-): Promise<Verdict> {
+export async function execute(attempt: Attempt, spec: ResolvedHandler, ctx: JobContext): Promise<Verdict> {
+  const job = attempt.job;
   const timeoutMs = job.timeoutMs ?? spec.timeoutMs;
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -129,23 +126,15 @@ export async function execute(
       payload = parsed.data;
     }
     const running = Promise.resolve().then(() => spec.handler(payload, ctx));
-    const ended = new Promise<never>((_, reject) => {
-      const onAbort = () => reject(controller.signal.reason);
-      if (controller.signal.aborted) onAbort();
-      else controller.signal.addEventListener("abort", onAbort, { once: true });
-    });
     if (timeoutMs !== undefined) {
-      timer = setTimeout(
-        () => controller.abort(new AbortReason("timeout", `Timed out after ${timeoutMs} ms`)),
-        timeoutMs,
-      );
+      timer = setTimeout(() => attempt.abort(new AbortReason("timeout", `Timed out after ${timeoutMs} ms`)), timeoutMs);
     }
     // Keep an unhandled rejection from a handler that outlives its attempt quiet.
     running.catch(() => {});
-    const value = await Promise.race([running, ended]);
+    const value = await Promise.race([running, attempt.aborted()]);
     return { kind: "complete", result: storableResult(value) };
   } catch (thrown) {
-    const reason = controller.signal.aborted ? controller.signal.reason : undefined;
+    const reason = attempt.reason;
     if (reason instanceof AbortReason && reason.why !== "timeout") return { kind: "abandon" };
     if (reason instanceof AbortReason) return { kind: "fail", error: reason, permanent: false };
     if (thrown instanceof SnoozeJob) return snoozeVerdict(thrown.delayMs);

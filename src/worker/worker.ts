@@ -18,6 +18,7 @@ import type { Job, JobSchemas } from "../types.js";
 import { parse } from "../validate.js";
 import { failureNumber, retryDelayMs } from "./backoff.js";
 import { Batcher, completeWriter, failWriter, snoozeWriter, type FailData, type Outcome } from "./completer.js";
+import { Attempt } from "./attempt.js";
 import { AbortReason, execute, failureText, type Handler, type JobContext, type ResolvedHandler } from "./executor.js";
 import { Ticker } from "./heartbeat.js";
 import { Prefetch } from "./prefetch.js";
@@ -28,11 +29,10 @@ import { DEFAULT_BACKOFF, handlersSchema, workerOptionsSchema } from "./options.
 
 const byPriority = (a: Job, b: Job): number => b.priority - a.priority;
 
-interface Running {
-  job: Job;
-  controller: AbortController;
-  startedAt: number;
-}
+/** `ctx.snooze()`: ends the attempt; the executor turns the throw into a snooze. */
+const snooze = (delayMs: number): never => {
+  throw new SnoozeJob(delayMs);
+};
 
 type State = "new" | "starting" | "running" | "stopping" | "stopped";
 
@@ -68,7 +68,7 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
   readonly #heartbeat: Ticker;
   readonly #rescueTicker: Ticker;
   readonly #rescuer: Rescuer;
-  readonly #running = new Map<string, Running>();
+  readonly #running = new Map<string, Attempt>();
   /** Claimed jobs waiting for a free slot: leased, heartbeated, released at stop. */
   #buffer: Job[] = [];
   readonly #prefetch: Prefetch;
@@ -248,7 +248,7 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
     if (!(await this.#allFinished(timeoutMs))) {
       this.#logger.warn({ jobs: [...this.#running.keys()] }, "shutdown grace period passed: releasing running jobs");
       for (const entry of this.#running.values()) {
-        entry.controller.abort(new AbortReason("shutdown", "The worker is shutting down"));
+        entry.abort(new AbortReason("shutdown", "The worker is shutting down"));
       }
       await this.#allFinished(Infinity);
     }
@@ -322,17 +322,16 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
     // it again. That attempt lost its lease.
     const older = this.#running.get(job.id);
     if (older) this.#leaseLost(older);
-    const controller = new AbortController();
-    const entry: Running = { job, controller, startedAt: performance.now() };
+    const entry = new Attempt(job);
     this.#running.set(job.id, entry);
-    this.emit("job:started", { job });
+    if (this.listens("job:started")) this.emit("job:started", { job });
     void this.#runJob(entry);
   }
 
-  async #runJob(entry: Running): Promise<void> {
-    const { job, controller } = entry;
+  async #runJob(entry: Attempt): Promise<void> {
+    const job = entry.job;
     const spec = this.#handlers.get(job.type)!;
-    const verdict = await execute(job, spec, controller, this.#context(entry));
+    const verdict = await execute(entry, spec, this.#context(entry));
     // Only this attempt's own entry: a newer attempt of the job may have taken its place.
     if (this.#running.get(job.id) === entry) this.#running.delete(job.id);
     const durationMs = performance.now() - entry.startedAt;
@@ -358,7 +357,7 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
         write = this.#snoozes.push(job, verdict.delayMs);
         break;
       case "abandon": {
-        const reason = controller.signal.reason as AbortReason;
+        const reason = entry.reason!;
         if (reason.why !== "shutdown") return;
         write = this.#snoozes.push(job, 0);
         break;
@@ -397,24 +396,33 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
     }
   }
 
-  #context(entry: Running): JobContext {
-    const { job, controller } = entry;
+  /** The handler's context. The signal and the scoped logger are made only if the handler reads them. */
+  #context(entry: Attempt): JobContext {
+    const job = entry.job;
+    const parent = this.#logger;
+    let logger: Logger | undefined;
     return {
       job,
       attempt: job.attempts,
       workerId: this.id,
-      signal: controller.signal,
-      logger: scopeLogger(this.#logger, { jobId: job.id, type: job.type, attempt: job.attempts }),
-      heartbeat: async () => {
-        if (controller.signal.aborted) throw controller.signal.reason;
-        const rows = await run(this.#handle.pool, this.#sql.heartbeat, [[job.id], [job.attempts], this.id, this.#leaseMs], true);
-        if (rows.length === 0 && this.#running.get(job.id) === entry) this.#leaseLost(entry);
-        if (controller.signal.aborted) throw controller.signal.reason;
+      get signal() {
+        return entry.signal;
       },
-      snooze: (delayMs: number) => {
-        throw new SnoozeJob(delayMs);
+      get logger() {
+        return (logger ??= scopeLogger(parent, { jobId: job.id, type: job.type, attempt: job.attempts }));
       },
+      heartbeat: () => this.#heartbeatOne(entry),
+      snooze,
     };
+  }
+
+  /** `ctx.heartbeat()`: extends one job's lease now. */
+  async #heartbeatOne(entry: Attempt): Promise<void> {
+    const job = entry.job;
+    if (entry.reason) throw entry.reason;
+    const rows = await run(this.#handle.pool, this.#sql.heartbeat, [[job.id], [job.attempts], this.id, this.#leaseMs], true);
+    if (rows.length === 0 && this.#running.get(job.id) === entry) this.#leaseLost(entry);
+    if (entry.reason) throw entry.reason;
   }
 
   /** Extends every lease this worker holds, in one statement; aborts jobs whose lease is gone. */
@@ -441,10 +449,10 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
     }
   }
 
-  #leaseLost(entry: Running): void {
-    if (entry.controller.signal.aborted) return;
+  #leaseLost(entry: Attempt): void {
+    if (entry.reason) return;
     this.#logger.warn({ jobId: entry.job.id, attempt: entry.job.attempts }, "lease lost: aborting the handler");
-    entry.controller.abort(new AbortReason("lease-lost", "This worker lost the job's lease; another worker may run it"));
+    entry.abort(new AbortReason("lease-lost", "This worker lost the job's lease; another worker may run it"));
     this.emit("job:lease-lost", { job: entry.job });
   }
 

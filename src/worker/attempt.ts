@@ -1,0 +1,50 @@
+import type { Job } from "../types.js";
+import type { AbortReason } from "./executor.js";
+
+/**
+ * One run of a job in this worker: when it started, whether and why it was
+ * cut off, and the signal its handler sees.
+ *
+ * The `AbortController` behind `signal` is made only when something reads the
+ * signal. Most short handlers never do, and a controller (an event target with
+ * its listener bookkeeping) was the largest per-job cost of a worker running
+ * no-op jobs. The executor waits on `aborted()` instead, a plain promise.
+ */
+export class Attempt {
+  readonly startedAt = performance.now();
+  #reason: AbortReason | undefined;
+  #controller: AbortController | undefined;
+  #reject: ((reason: AbortReason) => void) | undefined;
+
+  constructor(readonly job: Job) {}
+
+  /** Aborted with the reason once the attempt is cut off. */
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#reason) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  /** Why the attempt was cut off, if it was. */
+  get reason(): AbortReason | undefined {
+    return this.#reason;
+  }
+
+  /** Cuts the attempt off; the first reason wins. */
+  abort(reason: AbortReason): void {
+    if (this.#reason) return;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+    this.#reject?.(reason);
+  }
+
+  /** Rejects with the reason when the attempt is cut off (at once if it already was). */
+  aborted(): Promise<never> {
+    return new Promise<never>((_, reject) => {
+      if (this.#reason) reject(this.#reason);
+      else this.#reject = reject;
+    });
+  }
+}
