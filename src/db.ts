@@ -1,5 +1,6 @@
 import pg from "pg";
 import { ConfigError, DatabaseError } from "./errors.js";
+import { rowTypes } from "./timestamp.js";
 
 /**
  * Anything that can run a parameterised statement: a `pg.Pool`, a
@@ -63,13 +64,14 @@ export function openPool(options: ConnectionOptions, poolSize: number, applicati
 
 /**
  * Runs a statement. On a pool it goes as a named prepared statement (planned
- * once per connection); on a caller's client it goes as plain text, since we
- * cannot know what that client supports.
+ * once per connection, its timestamps read by the fast parser in
+ * timestamp.ts); on a caller's client it goes as plain text, since we cannot
+ * know what that client supports.
  */
 export async function run(executor: Executor, statement: Statement, values: unknown[], prepared: boolean): Promise<any[]> {
   try {
     const result = prepared
-      ? await (executor as pg.Pool).query({ name: statement.name, text: statement.text, values })
+      ? await (executor as pg.Pool).query({ name: statement.name, text: statement.text, values, types: rowTypes })
       : await executor.query(statement.text, values);
     return result.rows;
   } catch (error) {
