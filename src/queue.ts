@@ -23,7 +23,7 @@ import { jobGet } from "./sql/jobGet.js";
 import { jobInsert } from "./sql/jobInsert.js";
 import { jobInsertMany } from "./sql/jobInsertMany.js";
 import { jobList } from "./sql/jobList.js";
-import { jobFromRow } from "./sql/jobRow.js";
+import { jobFromInsert, jobFromRow, type NewJob } from "./sql/jobRow.js";
 import { jobRetry, RETRYABLE } from "./sql/jobRetry.js";
 import { queueStats } from "./sql/queueStats.js";
 import { queueWake } from "./sql/queueWake.js";
@@ -100,18 +100,6 @@ const itemsSchema = z.array(itemSchema, { error: "an array of { type, payload, o
 });
 
 /** A row ready to insert: validated, serialised, with defaults applied. */
-interface PreparedJob {
-  queue: string;
-  type: string;
-  payload: string;
-  priority: number;
-  runAt: Date | null;
-  delayMs: number | null;
-  maxAttempts: number;
-  timeoutMs: number | null;
-  key: string | null;
-}
-
 /**
  * The producer side: enqueue jobs and inspect or steer them.
  *
@@ -199,7 +187,7 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
     ]);
     const row = rows[0];
     if (channel === null) this.#trailWake(rows);
-    const result = { job: jobFromRow(row) as Job<PayloadOf<S, T>>, created: row.created as boolean };
+    const result = { job: jobFromInsert(job, row) as Job<PayloadOf<S, T>>, created: row.created as boolean };
     this.emit("job:enqueued", result);
     return result;
   }
@@ -219,7 +207,7 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
     const firstIndex = new Map<string, number>();
     const sources: number[] = [];
     const ids: string[] = [];
-    const inserted: PreparedJob[] = [];
+    const inserted: NewJob[] = [];
     prepared.forEach((job, i) => {
       const dedupeKey = job.key === null ? null : `${job.type}\u0000${job.key}`;
       const seen = dedupeKey === null ? undefined : firstIndex.get(dedupeKey);
@@ -268,7 +256,7 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
       }
       const job = prepared[i]!;
       const row = byId.get(ids[insertIndex++]!) ?? byKey.get(`${job.type}\u0000${job.key}`);
-      results.push({ job: jobFromRow(row), created: row.created });
+      results.push({ job: jobFromInsert(job, row), created: row.created });
     }
     if (this.listens("job:enqueued")) for (const result of results) this.emit("job:enqueued", result);
     return results;
@@ -352,7 +340,7 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
     throw new InvalidStateError(jobId, current[0].status, operation, allowed);
   }
 
-  #prepare(type: unknown, payload: unknown, options: EnqueueOptions, prefix: string): PreparedJob {
+  #prepare(type: unknown, payload: unknown, options: EnqueueOptions, prefix: string): NewJob {
     const jobType = parse(nameSchema, type, `${prefix}type`);
     const opts = options;
     const schema = this.#schemas.get(jobType);

@@ -36,6 +36,23 @@ async function countingClient(): Promise<{ client: pg.PoolClient; statements: st
 }
 
 describe("enqueueMany", () => {
+  it("returns each job as stored, whether it was inserted or already existed", async () => {
+    const existing = await queue.enqueue("stored-a", { first: true }, { idempotencyKey: "k-1", priority: 3 });
+    const results = await queue.enqueueMany([
+      { type: "stored-a", payload: { zz: 1, a: [1.5, "x", null], bb: { c: true } }, options: { queue: "q9", priority: -2, maxAttempts: 9, timeoutMs: 1234, idempotencyKey: "k-2" } },
+      { type: "stored-a", payload: "ignored", options: { idempotencyKey: "k-1" } },
+      { type: "stored-b", payload: null, options: { delayMs: 90_000 } },
+      { type: "stored-b", payload: 42, options: { runAt: new Date("2031-05-06T07:08:09.123Z") } },
+    ]);
+    expect(results.map((r) => r.created)).toEqual([true, false, true, true]);
+    expect(results[1]!.job).toEqual(existing.job);
+    for (const { job } of results) expect(await queue.getJob(job.id)).toEqual(job);
+    const single = await queue.enqueue("stored-c", { deep: { list: [{}, []] } }, { queue: "q8", priority: 1, timeoutMs: 50, idempotencyKey: "k-3" });
+    expect(await queue.getJob(single.job.id)).toEqual(single.job);
+    const again = await queue.enqueue("stored-c", {}, { idempotencyKey: "k-3" });
+    expect(again).toEqual({ job: single.job, created: false });
+  });
+
   it("returns [] for an empty array and writes nothing", async () => {
     const before = await count();
     expect(await queue.enqueueMany([])).toEqual([]);

@@ -1,6 +1,6 @@
 import { statement, type Statement } from "../db.js";
 import { quoteIdent } from "../schema-name.js";
-import { JOB_COLUMNS } from "./jobRow.js";
+import { insertReturnColumns, JOB_COLUMNS } from "./jobRow.js";
 
 /**
  * Inserts one job, or returns the existing one with the same (type,
@@ -8,7 +8,8 @@ import { JOB_COLUMNS } from "./jobRow.js";
  * existing row come back even when another transaction committed it after
  * this statement's snapshot (DO NOTHING would return nothing then).
  * Wakes the workers of the job's queue with one NOTIFY, delivered on commit,
- * when the job is runnable now.
+ * when the job is runnable now. Of a new row only the id and the server's
+ * timestamps come back (see `insertReturnColumns`).
  *
  * $1 queue, $2 type, $3 payload json, $4 priority, $5 run_at (null: now),
  * $6 delay ms (null: none), $7 max_attempts, $8 timeout_ms, $9 key,
@@ -30,5 +31,5 @@ export const jobInsert = (schema: string): Statement =>
 ), wake AS (
   SELECT pg_notify($10, queue) FROM ins WHERE $10::text IS NOT NULL AND created AND run_at <= now()
 )
-SELECT * FROM ins WHERE (SELECT count(*) FROM wake) >= 0`,
+SELECT ${insertReturnColumns()} FROM ins WHERE (SELECT count(*) FROM wake) >= 0`,
   );

@@ -1,13 +1,14 @@
 import { statement, type Statement } from "../db.js";
 import { quoteIdent } from "../schema-name.js";
-import { JOB_COLUMNS } from "./jobRow.js";
+import { insertReturnColumns, JOB_COLUMNS } from "./jobRow.js";
 
 /**
  * Inserts many jobs in one statement from parallel arrays (`unnest`), with the
  * same idempotency rule as `jobInsert`. The caller passes ids (UUIDv7) so it
  * can match returned rows to its items; rows that existed come back with
  * `created = false` and their own id. Keys must be unique within one call.
- * One NOTIFY per distinct queue with runnable new jobs.
+ * One NOTIFY per distinct queue with runnable new jobs. Of new rows only the
+ * ids and the server's timestamps come back (see `insertReturnColumns`).
  *
  * Rows go in sorted by (type, key): two batches that share keys then wait on
  * each other's keys in the same order, instead of each holding a key the
@@ -37,5 +38,5 @@ export const jobInsertMany = (schema: string): Statement =>
 ), wake AS (
   SELECT pg_notify($11, q.queue) FROM (SELECT DISTINCT queue FROM ins WHERE $11::text IS NOT NULL AND created AND run_at <= now()) q
 )
-SELECT * FROM ins WHERE (SELECT count(*) FROM wake) >= 0`,
+SELECT ${insertReturnColumns()} FROM ins WHERE (SELECT count(*) FROM wake) >= 0`,
   );

@@ -33,3 +33,67 @@ export function jobFromRow(row: any): Job {
     finishedAt: row.finished_at,
   };
 }
+
+/** A job about to be inserted, as the enqueue statements take it. */
+export interface NewJob {
+  queue: string;
+  type: string;
+  /** JSON text. */
+  payload: string;
+  priority: number;
+  runAt: Date | null;
+  delayMs: number | null;
+  maxAttempts: number;
+  timeoutMs: number | null;
+  key: string | null;
+}
+
+/** Columns the enqueue statements always return: what only the server knows of a new row, and the queue to wake. */
+const INSERT_KNOWN = new Set(["id", "queue", "run_at", "created_at"]);
+
+/**
+ * The select list of an enqueue statement over a CTE that returned
+ * `JOB_COLUMNS` and `created`: the id and server timestamps of every row, and
+ * the other columns only for rows that already existed (`created` false).
+ * Of a row just inserted the caller knows everything else, and sending back
+ * and parsing payload and timestamps it already had was about a third of a
+ * bulk insert's time.
+ */
+export const insertReturnColumns = (): string =>
+  JOB_COLUMNS.split(",")
+    .map((c) => c.trim())
+    .map((c) => (INSERT_KNOWN.has(c) ? c : `CASE WHEN created THEN NULL ELSE ${c} END AS ${c}`))
+    .concat("created")
+    .join(", ");
+
+/**
+ * The `Job` an enqueue statement returned: built from what was sent for a row
+ * it inserted, read from the row for one that existed. The payload is parsed
+ * from the text sent, so the job holds a copy of the caller's value (with its
+ * key order; the stored jsonb sorts keys).
+ */
+export function jobFromInsert(job: NewJob, row: any): Job {
+  if (!row.created) return jobFromRow(row);
+  return {
+    id: row.id,
+    queue: job.queue,
+    type: job.type,
+    payload: JSON.parse(job.payload),
+    status: "queued",
+    priority: job.priority,
+    runAt: row.run_at,
+    attempts: 0,
+    maxAttempts: job.maxAttempts,
+    timeoutMs: job.timeoutMs,
+    idempotencyKey: job.key,
+    lockedBy: null,
+    lockedUntil: null,
+    lastError: null,
+    errors: [],
+    result: null,
+    createdAt: row.created_at,
+    updatedAt: row.created_at,
+    startedAt: null,
+    finishedAt: null,
+  };
+}
