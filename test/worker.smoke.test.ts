@@ -1,3 +1,4 @@
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Queue, Worker } from "../src/index.js";
 import { migratedSchema, waitFor, type TestSchema } from "./support/db.js";
@@ -34,6 +35,26 @@ describe("worker basics", () => {
       expect(seen.sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i));
     } finally {
       await worker.stop();
+    }
+  });
+});
+
+describe("the claim's asynchronous commit", () => {
+  it("stays inside the claim's transaction: the worker's connection keeps its own synchronous_commit", async () => {
+    // One connection, no LISTEN: every statement of the worker, and ours, runs
+    // on it. The test server runs with synchronous_commit off; this session
+    // turns it on, as a production server would have it.
+    const pool = new pg.Pool({ connectionString: db.url, max: 1, options: "-c synchronous_commit=on" });
+    const worker = new Worker({ sc: async () => "done" }, { pool, schema: db.schema, listen: false, pollIntervalMs: 20 });
+    try {
+      const { job } = await queue.enqueue("sc", {});
+      await worker.start();
+      await waitFor(async () => (await queue.getJob(job.id))?.status === "succeeded", "the job to succeed");
+      const { rows } = await pool.query("SELECT current_setting('synchronous_commit') AS s");
+      expect(rows[0].s).toBe("on");
+    } finally {
+      await worker.stop();
+      await pool.end();
     }
   });
 });

@@ -11,6 +11,12 @@ import { JOB_COLUMNS } from "./jobRow.js";
  * batches is not claim order, so the rows are sorted again here: the worker
  * runs a batch in the order it comes back.
  *
+ * The claim commits without waiting for its WAL flush (`set_config` with
+ * `is_local`, so only this statement's own transaction): a claim lost in a
+ * server crash leaves the job queued, which at-least-once allows, and the
+ * synchronous commit of the job's outcome flushes the claim before it anyway.
+ * See docs/worker.md, "Claiming and the buffer".
+ *
  * $1 queues (null: all), $2 job types this worker handles, $3 limit,
  * $4 worker id, $5 lease ms
  */
@@ -18,6 +24,8 @@ export const jobClaim = (schema: string): Statement =>
   statement(
     schema,
     "jobClaim",
-    `SELECT ${JOB_COLUMNS} FROM ${quoteIdent(schema)}.job_claim($1::text[], $2::text[], $3::int, $4::text, $5::float8)
+    `SELECT ${JOB_COLUMNS}
+FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit,
+  ${quoteIdent(schema)}.job_claim($1::text[], $2::text[], $3::int, $4::text, $5::float8)
 ORDER BY priority DESC, run_at, id`,
   );
