@@ -38,6 +38,7 @@ export type {
   ParsedPayloadOf,
   EnqueueResult,
   JobPage,
+  QueueState,
   QueueStats,
   StatusCounts,
 } from "./types.js";

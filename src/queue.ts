@@ -26,6 +26,7 @@ import { jobList } from "./sql/jobList.js";
 import { jobFromInsert, jobFromRow, type NewJob } from "./sql/jobRow.js";
 import { jobRetry, RETRYABLE } from "./sql/jobRetry.js";
 import { queueStats } from "./sql/queueStats.js";
+import { queuePause, queueResume, queuesPaused } from "./sql/queuePause.js";
 import { queueWake } from "./sql/queueWake.js";
 import { WakeDebounce } from "./wake-debounce.js";
 import type {
@@ -36,6 +37,7 @@ import type {
   JobStatus,
   JobType,
   PayloadOf,
+  QueueState,
   QueueStats,
   StatusCounts,
 } from "./types.js";
@@ -121,6 +123,9 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
     cancel: Statement;
     retry: Statement;
     stats: Statement;
+    pause: Statement;
+    resume: Statement;
+    paused: Statement;
   };
   readonly #wake: WakeDebounce;
   #closed: Promise<void> | undefined;
@@ -142,6 +147,9 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
       cancel: jobCancel(s),
       retry: jobRetry(s),
       stats: queueStats(s),
+      pause: queuePause(s),
+      resume: queueResume(s),
+      paused: queuesPaused(s),
     };
     this.#handle = openPool(opts, opts.poolSize ?? 10, "djps queue");
     const wake = queueWake(s);
@@ -298,21 +306,58 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
     return this.#transition(id, options, this.#sql.retry, [this.#channel], "retry", RETRYABLE);
   }
 
-  /** Job counts per queue and status. */
+  /** Job counts per queue and status, and which queues are paused. */
   async stats(): Promise<QueueStats> {
     this.#assertOpen();
-    const rows = await this.#run(undefined, this.#sql.stats, []);
+    const [rows, paused] = await Promise.all([this.#run(undefined, this.#sql.stats, []), this.pausedQueues()]);
     const zero = (): StatusCounts => Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as StatusCounts;
     const totals = zero();
-    const queues = new Map<string, { queue: string; counts: StatusCounts; total: number }>();
+    const pausedNames = new Set(paused.map((p) => p.queue));
+    const queues = new Map<string, QueueStats["queues"][number]>();
+    const entryOf = (queue: string) => {
+      let entry = queues.get(queue);
+      if (!entry) queues.set(queue, (entry = { queue, counts: zero(), total: 0, paused: pausedNames.has(queue) }));
+      return entry;
+    };
     for (const row of rows) {
-      let entry = queues.get(row.queue);
-      if (!entry) queues.set(row.queue, (entry = { queue: row.queue, counts: zero(), total: 0 }));
+      const entry = entryOf(row.queue);
       entry.counts[row.status as JobStatus] += row.count;
       entry.total += row.count;
       totals[row.status as JobStatus] += row.count;
     }
-    return { queues: [...queues.values()], totals };
+    // A paused queue shows even when it holds no jobs.
+    for (const name of pausedNames) entryOf(name);
+    const list = [...queues.values()].sort((a, b) => (a.queue < b.queue ? -1 : a.queue > b.queue ? 1 : 0));
+    return { queues: list, totals };
+  }
+
+  /**
+   * Pauses a queue for every worker, persistently: it keeps accepting jobs,
+   * but no worker claims from it until `resume`. Jobs already running finish,
+   * and jobs a worker already holds in its buffer still run. Pausing a paused
+   * queue keeps its first `pausedAt`.
+   * @example await queue.pause("emails");
+   */
+  async pause(name: string): Promise<QueueState> {
+    const queueName = parse(nameSchema, name, "name");
+    this.#assertOpen();
+    const rows = await this.#run(undefined, this.#sql.pause, [queueName]);
+    return { queue: queueName, paused: true, pausedAt: rows[0].paused_at };
+  }
+
+  /** Resumes a paused queue and wakes its idle workers at once. Resuming a running queue does nothing. */
+  async resume(name: string): Promise<QueueState> {
+    const queueName = parse(nameSchema, name, "name");
+    this.#assertOpen();
+    await this.#run(undefined, this.#sql.resume, [queueName, this.#channel]);
+    return { queue: queueName, paused: false, pausedAt: null };
+  }
+
+  /** The queues paused now, by name. */
+  async pausedQueues(): Promise<QueueState[]> {
+    this.#assertOpen();
+    const rows = await this.#run(undefined, this.#sql.paused, []);
+    return rows.map((r) => ({ queue: r.name, paused: true, pausedAt: r.paused_at }));
   }
 
   /** Ends the pool if this queue created it. Safe to call twice. */

@@ -72,9 +72,17 @@ export interface JobPage {
 export type StatusCounts = Record<JobStatus, number>;
 
 /** What `stats()` returns. */
+/** A queue's pause state (`queue.pause`, `queue.resume`, `queue.pausedQueues`). */
+export interface QueueState {
+  queue: string;
+  paused: boolean;
+  /** When it was paused; null while it runs. */
+  pausedAt: Date | null;
+}
+
 export interface QueueStats {
-  /** One entry per named queue that holds jobs, sorted by name. */
-  queues: Array<{ queue: string; counts: StatusCounts; total: number }>;
+  /** One entry per named queue that holds jobs or is paused, sorted by name. */
+  queues: Array<{ queue: string; counts: StatusCounts; total: number; paused: boolean }>;
   /** The sums over all queues. */
   totals: StatusCounts;
 }

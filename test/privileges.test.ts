@@ -54,6 +54,9 @@ describe("least privilege", () => {
       await queue.cancel((await queue.enqueue("t", { n: 2 }, { delayMs: 60_000 })).job.id);
       expect((await queue.stats()).totals.succeeded).toBe(1);
       expect((await worker.rescueExpired()).count).toBe(0);
+      expect((await queue.pause("held")).paused).toBe(true);
+      expect((await queue.pausedQueues()).map((q) => q.queue)).toEqual(["held"]);
+      expect((await queue.resume("held")).paused).toBe(false);
 
       const client = new pg.Client({ connectionString: runtimeUrl });
       await client.connect();

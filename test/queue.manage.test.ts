@@ -299,10 +299,10 @@ describe("stats", () => {
       const zero = { queued: 0, running: 0, succeeded: 0, failed: 0, canceled: 0, dead: 0 };
       // Sorted by name, byte order: upper case before lower case.
       expect(stats.queues).toEqual([
-        { queue: "B", counts: { ...zero, queued: 2 }, total: 2 },
-        { queue: "a", counts: { ...zero, queued: 1, dead: 2 }, total: 3 },
-        { queue: "b", counts: { ...zero, succeeded: 2, running: 1, queued: 1 }, total: 4 },
-        { queue: "default", counts: { ...zero, queued: 1 }, total: 1 },
+        { queue: "B", counts: { ...zero, queued: 2 }, total: 2, paused: false },
+        { queue: "a", counts: { ...zero, queued: 1, dead: 2 }, total: 3, paused: false },
+        { queue: "b", counts: { ...zero, succeeded: 2, running: 1, queued: 1 }, total: 4, paused: false },
+        { queue: "default", counts: { ...zero, queued: 1 }, total: 1, paused: false },
       ]);
       expect(stats.totals).toEqual({ ...zero, queued: 5, running: 1, succeeded: 2, dead: 2 });
       const sum = Object.values(stats.totals).reduce((a, b) => a + b, 0);
