@@ -8,9 +8,14 @@ import { readFileSync } from "node:fs";
 import { DjpsError } from "./index.js";
 import { UsageError, type Command } from "./cli/command.js";
 import { grantCommand } from "./cli/grant.js";
+import { dlqCommand } from "./cli/dlq.js";
+import { jobsCommand } from "./cli/jobs.js";
 import { migrateCommand } from "./cli/migrate.js";
+import { pruneCommand } from "./cli/prune.js";
+import { queuesCommand } from "./cli/queues.js";
+import { statusCommand } from "./cli/status.js";
 
-const commands: readonly Command[] = [migrateCommand, grantCommand];
+const commands: readonly Command[] = [migrateCommand, grantCommand, statusCommand, jobsCommand, dlqCommand, queuesCommand, pruneCommand];
 
 const help = `Usage: djps <command> [options]
 

@@ -107,6 +107,8 @@ export function describeDatabaseError(error: { code?: string; message?: string }
       return `The database does not exist: ${message}`;
     case SqlState.insufficientPrivilege:
       return `Missing privileges: ${message}`;
+    case SqlState.undefinedTable:
+      return `${message} (is the schema migrated? run \`djps migrate\`)`;
     default:
       return message || "Unknown database error";
   }

@@ -32,6 +32,8 @@ export type WorkerEvents = {
   "job:released": { job: Job };
   /** The maintenance loop found jobs whose lease had passed (their worker died or stalled) and put them back or to dead. */
   "jobs:rescued": { count: number; dead: number; ids: string[] };
+  /** The maintenance loop deleted finished jobs past their retention age (see the `retention` option). */
+  "jobs:pruned": { deleted: number; succeeded: number; dead: number; canceled: number };
 }
 
 /** The Queue's events. */

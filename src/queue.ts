@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { z } from "zod";
+import { deadJobFilterSchema, eachDeadBatch, type DeadJobFilter } from "./dead-letter.js";
 import { openPool, run, type Executor, type PoolHandle, type Statement } from "./db.js";
 import { ConfigError, InvalidStateError, JobNotFoundError, ValidationError } from "./errors.js";
 import {
@@ -17,12 +18,17 @@ import {
   type ListJobsOptions,
 } from "./options.js";
 import { serializeJson } from "./payload.js";
+import { prune, type PruneResult } from "./maintenance/pruner.js";
+import { pruneAges, pruneOptionsSchema, type PruneOptions } from "./maintenance/retention.js";
 import { jobsChannel, schemaName } from "./schema-name.js";
 import { CANCELABLE, jobCancel } from "./sql/jobCancel.js";
+import { jobDeadPurge } from "./sql/jobDeadPurge.js";
+import { jobDeadRetry } from "./sql/jobDeadRetry.js";
 import { jobGet } from "./sql/jobGet.js";
 import { jobInsert } from "./sql/jobInsert.js";
 import { jobInsertMany } from "./sql/jobInsertMany.js";
-import { jobList } from "./sql/jobList.js";
+import { jobList, jobListDead } from "./sql/jobList.js";
+import { jobPrune } from "./sql/jobPrune.js";
 import { jobFromInsert, jobFromRow, type NewJob } from "./sql/jobRow.js";
 import { jobRetry, RETRYABLE } from "./sql/jobRetry.js";
 import { queueStats } from "./sql/queueStats.js";
@@ -120,12 +126,16 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
     insertMany: Statement;
     get: Statement;
     list: Statement;
+    listDead: Statement;
     cancel: Statement;
     retry: Statement;
     stats: Statement;
     pause: Statement;
     resume: Statement;
     paused: Statement;
+    prune: Statement;
+    deadRetry: Statement;
+    deadPurge: Statement;
   };
   readonly #wake: WakeDebounce;
   #closed: Promise<void> | undefined;
@@ -144,12 +154,16 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
       insertMany: jobInsertMany(s),
       get: jobGet(s),
       list: jobList(s),
+      listDead: jobListDead(s),
       cancel: jobCancel(s),
       retry: jobRetry(s),
       stats: queueStats(s),
       pause: queuePause(s),
       resume: queueResume(s),
       paused: queuesPaused(s),
+      prune: jobPrune(s),
+      deadRetry: jobDeadRetry(s),
+      deadPurge: jobDeadPurge(s),
     };
     this.#handle = openPool(opts, opts.poolSize ?? 10, "djps queue");
     const wake = queueWake(s);
@@ -291,7 +305,9 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
     const statuses = opts.status === undefined ? null : Array.isArray(opts.status) ? opts.status : [opts.status];
     const limit = opts.limit ?? 100;
     this.#assertOpen();
-    const rows = await this.#run(undefined, this.#sql.list, [statuses, opts.queue ?? null, opts.type ?? null, cursor, limit + 1]);
+    const onlyDead = statuses !== null && statuses.length > 0 && statuses.every((s) => s === "dead");
+    const sql = onlyDead ? this.#sql.listDead : this.#sql.list;
+    const rows = await this.#run(undefined, sql, [statuses, opts.queue ?? null, opts.type ?? null, cursor, limit + 1]);
     const jobs = rows.slice(0, limit).map(jobFromRow);
     return { jobs, nextCursor: rows.length > limit ? jobs[jobs.length - 1]!.id : null };
   }
@@ -304,6 +320,31 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
   /** Puts a failed, dead or canceled job back to `queued`, runnable now. */
   async retry(id: string, options: CallOptions = {}): Promise<Job> {
     return this.#transition(id, options, this.#sql.retry, [this.#channel], "retry", RETRYABLE);
+  }
+
+  /**
+   * Puts dead jobs matching `filter` back to `queued`, runnable now, and
+   * wakes idle workers. Each job keeps its attempts and error history and gets
+   * one more try. Works in batches of 1,000 (a short transaction each); jobs
+   * that die again while it runs may be retried again. An empty filter is
+   * refused: pass `{ all: true }` to retry every dead job.
+   * @example await queue.retryDead({ type: "send_email", finishedAfter: new Date(Date.now() - 3_600_000) });
+   */
+  async retryDead(filter: DeadJobFilter): Promise<{ retried: number }> {
+    const f = parse(deadJobFilterSchema, filter, "filter");
+    this.#assertOpen();
+    return { retried: await eachDeadBatch((sql, values) => this.#run(undefined, sql, values), this.#sql.deadRetry, f, [this.#channel]) };
+  }
+
+  /**
+   * Deletes dead jobs matching `filter`, in batches of 1,000. An empty filter
+   * is refused: pass `{ all: true }` to empty the dead-letter state.
+   * @example await queue.purgeDead({ queue: "imports", finishedBefore: new Date("2026-01-01") });
+   */
+  async purgeDead(filter: DeadJobFilter): Promise<{ purged: number }> {
+    const f = parse(deadJobFilterSchema, filter, "filter");
+    this.#assertOpen();
+    return { purged: await eachDeadBatch((sql, values) => this.#run(undefined, sql, values), this.#sql.deadPurge, f, []) };
   }
 
   /** Job counts per queue and status, and which queues are paused. */
@@ -358,6 +399,21 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
     this.#assertOpen();
     const rows = await this.#run(undefined, this.#sql.paused, []);
     return rows.map((r) => ({ queue: r.name, paused: true, pausedAt: r.paused_at }));
+  }
+
+  /**
+   * Deletes finished jobs (succeeded, dead, canceled) that finished longer ago
+   * than `olderThanMs`, or than each status's retention default (succeeded 3
+   * days, dead and canceled 14 days), in batches of 1,000 rows, each its own
+   * short transaction. Workers do this on their own (see the Worker's
+   * `retention` option); this is for operators and scripts. A deleted job's
+   * idempotency key is free again.
+   * @example await queue.prune({ olderThanMs: 7 * 24 * 3_600_000, statuses: ["dead"] });
+   */
+  async prune(options: PruneOptions = {}): Promise<PruneResult> {
+    const opts = parse(pruneOptionsSchema, options, "options");
+    this.#assertOpen();
+    return prune((sql, values) => this.#run(undefined, sql, values), this.#sql.prune, pruneAges(opts));
   }
 
   /** Ends the pool if this queue created it. Safe to call twice. */

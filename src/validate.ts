@@ -44,7 +44,8 @@ function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] | 
       if (current instanceof z.ZodOptional || current instanceof z.ZodNullable || current instanceof z.ZodDefault) {
         current = current.unwrap();
       } else if (current instanceof z.ZodPipe) {
-        current = current.in;
+        // A preprocess is a pipe from a transform into the schema that checks.
+        current = current.in instanceof z.ZodTransform ? current.out : current.in;
       } else break;
     }
     if (key === null) break;

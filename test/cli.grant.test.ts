@@ -2,26 +2,12 @@
  * `djps grant`, run from source in a child process (the built CLI is tested
  * in cli.test.ts): the runtime role it sets up can work jobs and nothing more.
  */
-import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Queue } from "../src/index.js";
+import { runCli as djps } from "./support/cli.js";
 import { migratedSchema, type TestSchema } from "./support/db.js";
-
-const cli = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
-
-function djps(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env };
-  delete env.DATABASE_URL;
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, ["--import", "tsx", cli, ...args], { env, timeout: 60_000 }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== "number") return reject(error);
-      resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
-    });
-  });
-}
 
 let db: TestSchema;
 const role = `djps_cli_${randomBytes(4).toString("hex")}`;

@@ -55,3 +55,34 @@ export async function namingFlags<T>(flagFor: Readonly<Record<string, string>>, 
     throw error;
   }
 }
+
+/**
+ * A command made of subcommands (`djps jobs list`, `djps jobs show ID`): its
+ * help lists them, and `djps <group> <sub> --help` shows the sub's own.
+ */
+export function commandGroup(name: string, summary: string, intro: string, subs: readonly Command[]): Command {
+  const help = `Usage: djps ${name} <${subs.map((s) => s.name).join("|")}> [options]
+
+${intro}
+
+Commands:
+${subs.map((s) => `  ${s.name.padEnd(10)}${s.summary}`).join("\n")}
+
+Run 'djps ${name} <command> --help' for a command's options.`;
+  return {
+    name,
+    summary,
+    help,
+    async run(argv) {
+      const [first, ...rest] = argv;
+      if (first === undefined) throw new UsageError(`${name}: missing a command (${subs.map((s) => s.name).join(", ")})`, name);
+      if (first === "-h" || first === "--help") {
+        console.log(help);
+        return 0;
+      }
+      const sub = subs.find((s) => s.name === first);
+      if (!sub) throw new UsageError(`${name}: unknown command '${first}'`, name);
+      return sub.run(rest);
+    },
+  };
+}

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Logger } from "../logger.js";
+import { retentionSchema } from "../maintenance/retention.js";
 import { connectionSchemaShape, intSchema, MAX_INT, nameSchema } from "../options.js";
 
 /** Retry timing: attempt n waits min(maxMs, baseMs * factor^(n-1)), then jitter takes off up to `jitter` of it. */
@@ -90,6 +91,8 @@ export const workerOptionsSchema = z
       backoff: backoffSchema.optional(),
       /** How often the maintenance loop rescues jobs whose lease passed. @default 15000 */
       rescueIntervalMs: intSchema(50, MAX_INT).optional(),
+      /** How long finished jobs are kept before the maintenance loop deletes them; false keeps them forever. @default succeeded 3 days, dead and canceled 14 days */
+      retention: retentionSchema.optional(),
       /** Zod schemas by job type, checked before the handler runs (as on the Queue). */
       schemas: z.record(z.string(), z.custom<z.ZodType>((v) => v instanceof z.ZodType, { error: "a zod schema" }), { error: "an object of zod schemas by job type" }).optional(),
       /** Stop gracefully on SIGINT and SIGTERM. @default false */

@@ -2,6 +2,7 @@ import type pg from "pg";
 import type { z } from "zod";
 import type { Logger } from "../logger.js";
 import type { JobSchemas, ParsedPayloadOf } from "../types.js";
+import type { RetentionOptions } from "../maintenance/retention.js";
 import type { Handler } from "./executor.js";
 import type { BackoffOptions } from "./options.js";
 
@@ -47,6 +48,12 @@ export interface WorkerOptions<S extends JobSchemas = {}> {
   backoff?: BackoffOptions;
   /** How often to rescue jobs whose lease passed. @default 15000 */
   rescueIntervalMs?: number;
+  /**
+   * How long finished jobs are kept before the maintenance loop deletes them
+   * (in batches, one worker at a time); `false` keeps every job forever.
+   * @default { succeededMs: 3 days, deadMs: 14 days, canceledMs: 14 days, intervalMs: 60000 }
+   */
+  retention?: RetentionOptions | false;
   /** Zod schemas by job type, checked before the handler runs. */
   schemas?: S;
   /** Stop gracefully on SIGINT/SIGTERM, then let the signal take its course. @default false */

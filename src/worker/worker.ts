@@ -4,6 +4,8 @@ import { openPool, run, type PoolHandle, type Statement } from "../db.js";
 import { ConfigError, coerceError, DatabaseError, SnoozeJob, ValidationError } from "../errors.js";
 import { TypedEmitter, type WorkerEvents } from "../events.js";
 import { scopeLogger, silentLogger, type Logger } from "../logger.js";
+import { Pruner, type PruneResult } from "../maintenance/pruner.js";
+import { retentionAges } from "../maintenance/retention.js";
 import { Rescuer, type RescueResult } from "../maintenance/rescuer.js";
 import { jobsChannel, schemaName } from "../schema-name.js";
 import { schemaCheck } from "../sql/schemaCheck.js";
@@ -11,6 +13,7 @@ import { jobClaim } from "../sql/jobClaim.js";
 import { jobComplete, jobCompleted } from "../sql/jobComplete.js";
 import { jobFail } from "../sql/jobFail.js";
 import { jobHeartbeat } from "../sql/jobHeartbeat.js";
+import { jobPrune } from "../sql/jobPrune.js";
 import { jobRescue } from "../sql/jobRescue.js";
 import { jobFromRow } from "../sql/jobRow.js";
 import { jobSnooze } from "../sql/jobSnooze.js";
@@ -68,6 +71,8 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
   readonly #heartbeat: Ticker;
   readonly #rescueTicker: Ticker;
   readonly #rescuer: Rescuer;
+  readonly #pruneTicker: Ticker | undefined;
+  readonly #pruner: Pruner;
   readonly #running = new Map<string, Attempt>();
   /** Claimed jobs waiting for a free slot: leased, heartbeated, released at stop. */
   #buffer: Job[] = [];
@@ -129,6 +134,10 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
     this.#rescuer = new Rescuer(runSql, jobRescue(s), s, this.#channel);
     this.#heartbeat = new Ticker(o.heartbeatIntervalMs ?? Math.floor(this.#leaseMs / 3), () => this.#beat());
     this.#rescueTicker = new Ticker(o.rescueIntervalMs ?? 15_000, () => this.#rescue());
+    const ages = retentionAges(o.retention);
+    this.#pruner = new Pruner(runSql, jobPrune(s), s, ages);
+    const keepsAll = ages.succeededMs === false && ages.deadMs === false && ages.canceledMs === false;
+    this.#pruneTicker = keepsAll ? undefined : new Ticker(o.retention?.intervalMs ?? 60_000, () => this.#prune());
   }
 
   /** The job types this worker handles. */
@@ -172,6 +181,15 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
     return this.#rescuer.runOnce();
   }
 
+  /**
+   * Deletes finished jobs past their retention age now, in batches (the
+   * maintenance loop does this every `retention.intervalMs`). Returns at once
+   * with nothing deleted while another worker is pruning.
+   */
+  async pruneFinished(): Promise<PruneResult> {
+    return this.#pruner.runOnce();
+  }
+
   async #start(): Promise<void> {
     this.#state = "starting";
     try {
@@ -207,6 +225,7 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
     this.#heartbeat.start();
     this.#rescueTicker.start();
     void this.#rescue();
+    this.#pruneTicker?.start();
     this.#loop = this.#claimLoop();
     if (this.#handleSignals) {
       this.#signalHandler = (signal) => {
@@ -230,6 +249,7 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
       return;
     }
     this.#state = "stopping";
+    this.#pruner.stop();
     if (this.#signalHandler) {
       process.removeListener("SIGINT", this.#signalHandler);
       process.removeListener("SIGTERM", this.#signalHandler);
@@ -254,6 +274,7 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
     }
     await this.#heartbeat.stop();
     await this.#rescueTicker.stop();
+    await this.#pruneTicker?.stop();
     await Promise.all([this.#completes.close(), this.#fails.close(), this.#snoozes.close()]);
     await this.#notifier?.close();
     if (this.#handle.owned) await this.#handle.pool.end().catch(() => {});
@@ -466,6 +487,18 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
       }
     } catch (error) {
       this.#report(error as Error, "rescuing expired leases");
+    }
+  }
+
+  async #prune(): Promise<void> {
+    try {
+      const result = await this.#pruner.runOnce();
+      if (result.deleted > 0) {
+        this.#logger.info({ ...result }, "deleted finished jobs past their retention age");
+        this.emit("jobs:pruned", result);
+      }
+    } catch (error) {
+      this.#report(error as Error, "deleting finished jobs");
     }
   }
 

@@ -1,0 +1,67 @@
+import { z } from "zod";
+import type { Statement } from "./db.js";
+import { walkBatches } from "./maintenance/batches.js";
+import { dateSchema, nameSchema } from "./options.js";
+
+/** Which dead jobs a dead-letter retry or purge takes. */
+export interface DeadJobFilter {
+  /** Only jobs of this named queue. */
+  queue?: string;
+  /** Only jobs of this type. */
+  type?: string;
+  /** Only jobs that died at or after this time. */
+  finishedAfter?: Date;
+  /** Only jobs that died before this time. */
+  finishedBefore?: Date;
+  /** Take every dead job (required when no other field is given). */
+  all?: boolean;
+}
+
+/** Rows one dead-letter statement changes: one short transaction each. */
+export const DEAD_LETTER_BATCH = 1000;
+
+const FILTER_TEXT = "a filter naming at least one of `queue`, `type`, `finishedAfter`, `finishedBefore`, or `{ all: true }`";
+
+/**
+ * The filter, refusing an empty one: retrying or purging the whole dead-letter
+ * state must be asked for with `all: true`, never happen by a forgotten field.
+ */
+export const deadJobFilterSchema = z
+  .strictObject(
+    {
+      queue: nameSchema.optional(),
+      type: nameSchema.optional(),
+      finishedAfter: dateSchema.optional(),
+      finishedBefore: dateSchema.optional(),
+      all: z.boolean({ error: "a boolean" }).optional(),
+    },
+    { error: FILTER_TEXT },
+  )
+  .refine((f) => f.all === true || f.queue !== undefined || f.type !== undefined || f.finishedAfter !== undefined || f.finishedBefore !== undefined, {
+    error: FILTER_TEXT,
+  });
+
+/**
+ * Runs a dead-letter statement (`jobDeadRetry` or `jobDeadPurge`) over every
+ * matching dead job, a batch at a time; returns how many it changed.
+ */
+export async function eachDeadBatch(
+  run: (sql: Statement, values: unknown[]) => Promise<any[]>,
+  sql: Statement,
+  filter: z.output<typeof deadJobFilterSchema>,
+  extra: unknown[],
+): Promise<number> {
+  const batches = await walkBatches(async (after) => {
+    const [row] = await run(sql, [
+      after,
+      filter.queue ?? null,
+      filter.type ?? null,
+      filter.finishedAfter ?? null,
+      filter.finishedBefore ?? null,
+      ...extra,
+      DEAD_LETTER_BATCH,
+    ]);
+    return row as { count: number; last: string | null };
+  }, DEAD_LETTER_BATCH);
+  return batches.reduce((sum, b) => sum + b.count, 0);
+}

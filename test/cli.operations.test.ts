@@ -1,0 +1,173 @@
+/**
+ * The operator commands of `djps` (status, jobs, dlq, queues, prune) against a
+ * real database, in a child process each: output for humans and with --json,
+ * and exit codes 0 (done), 1 (failed, one line on stderr), 2 (usage).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Queue } from "../src/index.js";
+import { runCli, type CliRun } from "./support/cli.js";
+import { migratedSchema, type TestSchema } from "./support/db.js";
+
+let db: TestSchema;
+let queue: Queue;
+beforeAll(async () => {
+  db = await migratedSchema("cliop");
+  queue = new Queue({ connectionString: db.url, schema: db.schema });
+});
+afterAll(async () => {
+  await queue.close();
+  await db.drop();
+});
+
+/** Runs `djps ...args` on the test schema (through DATABASE_URL, as scripts do). */
+const djps = (...args: string[]) => runCli([...args, "--schema", db.schema], { DATABASE_URL: db.url });
+
+function ok(run: CliRun): string {
+  expect(run.stderr).toBe("");
+  expect(run.code).toBe(0);
+  return run.stdout;
+}
+
+function fails(run: CliRun, code: 1 | 2): string {
+  expect(run.code).toBe(code);
+  expect(run.stdout).toBe("");
+  const first = run.stderr.split("\n")[0]!;
+  expect(first).toMatch(/^djps: \S/);
+  expect(run.stderr.trimEnd().split("\n")).toHaveLength(code === 2 ? 2 : 1);
+  return first;
+}
+
+async function deadJob(type: string, queueName = "default"): Promise<string> {
+  const { rows } = await db.pool.query(
+    `INSERT INTO "${db.schema}".jobs (type, queue, status, attempts, max_attempts, finished_at, last_error, errors)
+     VALUES ($1, $2, 'dead', 1, 1, now(), 'kaput', '[{"attempt":1,"at":"2026-01-01T00:00:00Z","message":"kaput"}]')
+     RETURNING id`,
+    [type, queueName],
+  );
+  return rows[0].id;
+}
+
+describe("djps status", () => {
+  it("shows queues by state, paused ones marked, as a table and as JSON", async () => {
+    await queue.enqueue("report", {}, { queue: "reports" });
+    await queue.enqueue("report", {}, { queue: "reports" });
+    await queue.pause("emails");
+    const human = ok(await djps("status"));
+    expect(human).toMatch(/^queue\s+queued\s+running\s+succeeded\s+failed\s+canceled\s+dead\s+total$/m);
+    expect(human).toMatch(/^emails \(paused\)\s+0\s+0\s+0\s+0\s+0\s+0\s+0$/m);
+    expect(human).toMatch(/^reports\s+2\s+0\s+0\s+0\s+0\s+0\s+2$/m);
+    const json = JSON.parse(ok(await djps("status", "--json")));
+    expect(json.queues.map((q: any) => [q.queue, q.paused, q.total])).toEqual([
+      ["emails", true, 0],
+      ["reports", false, 2],
+    ]);
+    await queue.resume("emails");
+  });
+
+  it("fails with one line when the schema was never migrated, and without a database", async () => {
+    const missing = fails(await runCli(["status", "--schema", "never_migrated_here"], { DATABASE_URL: db.url }), 1);
+    expect(missing).toMatch(/does not exist.*djps migrate/);
+    expect(fails(await runCli(["status"]), 1)).toMatch(/DATABASE_URL/);
+    expect(fails(await djps("status", "--bogus"), 2)).toMatch(/--bogus/);
+  });
+});
+
+describe("djps jobs", () => {
+  it("lists, shows, cancels and retries", async () => {
+    const { job } = await queue.enqueue("resize", { w: 100 }, { queue: "media" });
+    const list = ok(await djps("jobs", "list", "--queue", "media"));
+    expect(list).toContain(job.id);
+    expect(list).toMatch(/resize\s+media\s+queued\s+0\/3/);
+    const page = JSON.parse(ok(await djps("jobs", "list", "--queue", "media", "--status", "queued", "--json")));
+    expect(page.jobs.map((j: any) => j.id)).toEqual([job.id]);
+
+    const shown = ok(await djps("jobs", "show", job.id));
+    expect(shown).toMatch(/^status\s+queued$/m);
+    expect(shown).toContain('{"w":100}');
+
+    expect(JSON.parse(ok(await djps("jobs", "cancel", job.id, "--json"))).status).toBe("canceled");
+    expect(fails(await djps("jobs", "cancel", job.id), 1)).toMatch(/canceled/);
+    expect(ok(await djps("jobs", "retry", job.id))).toMatch(/^status\s+queued$/m);
+  });
+
+  it("exits 1 for an unknown id and 2 for a malformed command line", async () => {
+    expect(fails(await djps("jobs", "show", "0190a000-0000-7000-8000-000000000000"), 1)).toMatch(/0190a000-0000-7000-8000-000000000000/);
+    expect(fails(await djps("jobs", "show", "not-an-id"), 1)).toMatch(/ID/);
+    expect(fails(await djps("jobs", "show"), 2)).toMatch(/one job id/);
+    expect(fails(await djps("jobs", "frobnicate"), 2)).toMatch(/unknown command 'frobnicate'/);
+    expect(fails(await djps("jobs", "list", "--status", "sleeping"), 2)).toMatch(/--status/);
+    expect(fails(await djps("jobs", "list", "--limit", "lots"), 2)).toMatch(/--limit/);
+    expect(fails(await djps("jobs", "list", "--limit", "0"), 1)).toMatch(/--limit/);
+  });
+
+  it("prints help for the group and for each command", async () => {
+    expect(ok(await runCli(["jobs", "--help"]))).toMatch(/list\s+List jobs/);
+    expect(ok(await runCli(["jobs", "list", "--help"]))).toMatch(/--cursor ID/);
+    expect(ok(await runCli(["--help"]))).toMatch(/dlq\s+List, retry and purge dead jobs/);
+  });
+});
+
+describe("djps dlq", () => {
+  it("lists, retries and purges dead jobs by filter", async () => {
+    const a = await deadJob("charge", "billing");
+    const b = await deadJob("charge", "billing");
+    const c = await deadJob("notify", "billing");
+    const listed = ok(await djps("dlq", "list", "--queue", "billing"));
+    for (const id of [a, b, c]) expect(listed).toContain(id);
+    expect(listed).toContain("kaput");
+    const json = JSON.parse(ok(await djps("dlq", "list", "--type", "notify", "--json")));
+    expect(json.jobs).toMatchObject([{ id: c, errors: [{ message: "kaput" }] }]);
+
+    expect(ok(await djps("dlq", "retry", "--type", "charge", "--newer-than", "1h"))).toBe("Retried 2 dead jobs.\n");
+    expect(JSON.parse(ok(await djps("dlq", "retry", "--type", "charge", "--json")))).toEqual({ retried: 0 });
+    expect((await queue.getJob(a))!.status).toBe("queued");
+
+    expect(ok(await djps("dlq", "purge", "--queue", "billing", "--older-than", "1h"))).toBe("Purged 0 dead jobs.\n");
+    expect(JSON.parse(ok(await djps("dlq", "purge", "--queue", "billing", "--json")))).toEqual({ purged: 1 });
+    expect(await queue.getJob(c)).toBeNull();
+  });
+
+  it("refuses to purge or retry without a filter, and bad durations", async () => {
+    const id = await deadJob("keepme");
+    expect(fails(await djps("dlq", "purge"), 2)).toMatch(/--all/);
+    expect(fails(await djps("dlq", "retry"), 2)).toMatch(/--all/);
+    expect(fails(await djps("dlq", "purge", "--older-than", "a week"), 2)).toMatch(/--older-than.*'a week'/);
+    expect((await queue.getJob(id))!.status).toBe("dead");
+    expect(JSON.parse(ok(await djps("dlq", "purge", "--all", "--json")))).toEqual({ purged: 1 });
+  });
+});
+
+describe("djps queues", () => {
+  it("pauses, lists and resumes", async () => {
+    expect(ok(await djps("queues", "pause", "uploads"))).toMatch(/^Queue uploads is paused \(since \d{4}-/);
+    expect(ok(await djps("queues", "list"))).toMatch(/^uploads\s+\d{4}-/m);
+    expect((await queue.pausedQueues()).map((q) => q.queue)).toContain("uploads");
+    expect(JSON.parse(ok(await djps("queues", "resume", "uploads", "--json")))).toEqual({ queue: "uploads", paused: false, pausedAt: null });
+    expect(ok(await djps("queues", "list"))).toBe("No paused queues.\n");
+    expect(fails(await djps("queues", "pause"), 2)).toMatch(/one queue name/);
+    expect(fails(await djps("queues", "pause", "has space"), 1)).toMatch(/QUEUE/);
+  });
+});
+
+describe("djps prune", () => {
+  it("deletes finished jobs older than asked, by state", async () => {
+    const { job } = await queue.enqueue("old", {});
+    await db.pool.query(`UPDATE "${db.schema}".jobs SET status = 'succeeded', finished_at = now() - interval '2 days' WHERE id = $1`, [job.id]);
+    // Its id was made now: a job cannot finish before it was created, so the
+    // walk over ids stops at the cutoff. Age it as a two-day-old job would be.
+    await db.pool.query(
+      `UPDATE "${db.schema}".jobs SET id = (lpad(to_hex(floor(extract(epoch FROM now() - interval '3 days') * 1000)::bigint), 12, '0') || substr(replace(id::text, '-', ''), 13))::uuid WHERE id = $1`,
+      [job.id],
+    );
+    expect(ok(await djps("prune"))).toBe("Deleted 0 finished jobs (succeeded 0, dead 0, canceled 0).\n");
+    expect(ok(await djps("prune", "--status", "dead", "--older-than", "1d"))).toMatch(/^Deleted 0 /);
+    expect(JSON.parse(ok(await djps("prune", "--status", "succeeded", "--older-than", "1d", "--json")))).toEqual({
+      deleted: 1,
+      succeeded: 1,
+      dead: 0,
+      canceled: 0,
+    });
+    expect(fails(await djps("prune", "--status", "queued"), 2)).toMatch(/--status/);
+    expect(fails(await djps("prune", "--older-than", "soon"), 2)).toMatch(/--older-than/);
+  });
+});
