@@ -44,5 +44,7 @@ export type {
   JobPage,
   QueueState,
   QueueStats,
+  QueueStatsEntry,
+  RecentCounts,
   StatusCounts,
 } from "./types.js";

@@ -45,6 +45,8 @@ import type {
   PayloadOf,
   QueueState,
   QueueStats,
+  QueueStatsEntry,
+  RecentCounts,
   StatusCounts,
 } from "./types.js";
 import { uuidv7 } from "./uuid.js";
@@ -347,29 +349,53 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
     return { purged: await eachDeadBatch((sql, values) => this.#run(undefined, sql, values), this.#sql.deadPurge, f, []) };
   }
 
-  /** Job counts per queue and status, and which queues are paused. */
+  /**
+   * Per queue: job counts by status, whether it is paused, its lag (the age of
+   * the oldest job that could be claimed now) and the jobs that succeeded,
+   * failed, died or were canceled in the last minute and hour; then the same
+   * over all queues. One statement that reads the whole table: with retention
+   * on, the table holds days of jobs, so call it every few seconds at most
+   * (`Metrics` caches it).
+   */
   async stats(): Promise<QueueStats> {
     this.#assertOpen();
     const [rows, paused] = await Promise.all([this.#run(undefined, this.#sql.stats, []), this.pausedQueues()]);
     const zero = (): StatusCounts => Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as StatusCounts;
-    const totals = zero();
+    const none = (): RecentCounts => ({ succeeded: 0, failed: 0, dead: 0, canceled: 0 });
     const pausedNames = new Set(paused.map((p) => p.queue));
-    const queues = new Map<string, QueueStats["queues"][number]>();
+    const queues = new Map<string, QueueStatsEntry>();
     const entryOf = (queue: string) => {
       let entry = queues.get(queue);
-      if (!entry) queues.set(queue, (entry = { queue, counts: zero(), total: 0, paused: pausedNames.has(queue) }));
+      if (!entry) {
+        entry = { queue, counts: zero(), total: 0, paused: pausedNames.has(queue), lagMs: null, lastMinute: none(), lastHour: none() };
+        queues.set(queue, entry);
+      }
       return entry;
     };
+    const all = { totals: zero(), lagMs: null as number | null, lastMinute: none(), lastHour: none() };
     for (const row of rows) {
+      const status = row.status as JobStatus;
       const entry = entryOf(row.queue);
-      entry.counts[row.status as JobStatus] += row.count;
+      entry.counts[status] += row.count;
       entry.total += row.count;
-      totals[row.status as JobStatus] += row.count;
+      all.totals[status] += row.count;
+      if (row.lag_ms !== null) {
+        const lag = Math.max(0, Math.round(row.lag_ms));
+        entry.lagMs = Math.max(entry.lagMs ?? 0, lag);
+        all.lagMs = Math.max(all.lagMs ?? 0, lag);
+      }
+      if (status in entry.lastMinute) {
+        const recent = status as keyof RecentCounts;
+        entry.lastMinute[recent] += row.last_minute;
+        entry.lastHour[recent] += row.last_hour;
+        all.lastMinute[recent] += row.last_minute;
+        all.lastHour[recent] += row.last_hour;
+      }
     }
     // A paused queue shows even when it holds no jobs.
     for (const name of pausedNames) entryOf(name);
     const list = [...queues.values()].sort((a, b) => (a.queue < b.queue ? -1 : a.queue > b.queue ? 1 : 0));
-    return { queues: list, totals };
+    return { queues: list, ...all };
   }
 
   /**

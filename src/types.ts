@@ -71,7 +71,6 @@ export interface JobPage {
 /** Job counts by status. */
 export type StatusCounts = Record<JobStatus, number>;
 
-/** What `stats()` returns. */
 /** A queue's pause state (`queue.pause`, `queue.resume`, `queue.pausedQueues`). */
 export interface QueueState {
   queue: string;
@@ -80,9 +79,39 @@ export interface QueueState {
   pausedAt: Date | null;
 }
 
+/**
+ * Jobs that reached a final or retry state within a window: succeeded, dead
+ * and canceled by their `finishedAt`; failed = jobs whose latest attempt
+ * failed in the window and that wait for a retry (a job that failed and then
+ * succeeded or died counts under its final state).
+ */
+export interface RecentCounts {
+  succeeded: number;
+  failed: number;
+  dead: number;
+  canceled: number;
+}
+
+/** One queue in `stats()`. */
+export interface QueueStatsEntry {
+  queue: string;
+  counts: StatusCounts;
+  total: number;
+  paused: boolean;
+  /** Age in ms of the oldest job that could be claimed now (queued or failed, due); null when none waits. */
+  lagMs: number | null;
+  lastMinute: RecentCounts;
+  lastHour: RecentCounts;
+}
+
+/** What `stats()` returns. */
 export interface QueueStats {
   /** One entry per named queue that holds jobs or is paused, sorted by name. */
-  queues: Array<{ queue: string; counts: StatusCounts; total: number; paused: boolean }>;
+  queues: QueueStatsEntry[];
   /** The sums over all queues. */
   totals: StatusCounts;
+  /** The largest lag of any queue; null when no job waits. */
+  lagMs: number | null;
+  lastMinute: RecentCounts;
+  lastHour: RecentCounts;
 }

@@ -53,9 +53,9 @@ describe("djps status", () => {
     await queue.enqueue("report", {}, { queue: "reports" });
     await queue.pause("emails");
     const human = ok(await djps("status"));
-    expect(human).toMatch(/^queue\s+queued\s+running\s+succeeded\s+failed\s+canceled\s+dead\s+total$/m);
-    expect(human).toMatch(/^emails \(paused\)\s+0\s+0\s+0\s+0\s+0\s+0\s+0$/m);
-    expect(human).toMatch(/^reports\s+2\s+0\s+0\s+0\s+0\s+0\s+2$/m);
+    expect(human).toMatch(/^queue\s+queued\s+running\s+succeeded\s+failed\s+canceled\s+dead\s+total\s+lag\s+ok\/1h\s+failed\/1h$/m);
+    expect(human).toMatch(/^emails \(paused\)\s+0\s+0\s+0\s+0\s+0\s+0\s+0\s+-\s+0\s+0$/m);
+    expect(human).toMatch(/^reports\s+2\s+0\s+0\s+0\s+0\s+0\s+2\s+\d+\.\ds\s+0\s+0$/m);
     const json = JSON.parse(ok(await djps("status", "--json")));
     expect(json.queues.map((q: any) => [q.queue, q.paused, q.total])).toEqual([
       ["emails", true, 0],

@@ -298,7 +298,7 @@ describe("stats", () => {
       const stats = await q.stats();
       const zero = { queued: 0, running: 0, succeeded: 0, failed: 0, canceled: 0, dead: 0 };
       // Sorted by name, byte order: upper case before lower case.
-      expect(stats.queues).toEqual([
+      expect(stats.queues.map(({ queue, counts, total, paused }) => ({ queue, counts, total, paused }))).toEqual([
         { queue: "B", counts: { ...zero, queued: 2 }, total: 2, paused: false },
         { queue: "a", counts: { ...zero, queued: 1, dead: 2 }, total: 3, paused: false },
         { queue: "b", counts: { ...zero, succeeded: 2, running: 1, queued: 1 }, total: 4, paused: false },
@@ -307,6 +307,50 @@ describe("stats", () => {
       expect(stats.totals).toEqual({ ...zero, queued: 5, running: 1, succeeded: 2, dead: 2 });
       const sum = Object.values(stats.totals).reduce((a, b) => a + b, 0);
       expect(sum).toBe(10);
+    } finally {
+      await q.close();
+      await own.drop();
+    }
+  });
+});
+
+describe("stats over time", () => {
+  it("gives each queue's lag and what finished in the last minute and hour", async () => {
+    const own = await migratedSchema("qt");
+    const q = new Queue({ connectionString: own.url, schema: own.schema });
+    try {
+      const none = { succeeded: 0, failed: 0, dead: 0, canceled: 0 };
+      expect(await q.stats()).toMatchObject({ lagMs: null, lastMinute: none, lastHour: none });
+      // status, queue, run_at offset, finished_at offset, updated_at offset (seconds from now)
+      const rows: Array<[string, string, number, number | null, number]> = [
+        ["queued", "q", -5, null, -5],
+        ["queued", "q", 3600, null, 0], // scheduled: not late
+        ["failed", "q", -2, null, -2],
+        ["failed", "q", 600, null, -600], // failed ten minutes ago, retries later
+        ["succeeded", "q", -40, -30, -30],
+        ["succeeded", "q", -1900, -1800, -1800],
+        ["succeeded", "q", -7300, -7200, -7200], // over an hour ago
+        ["dead", "q", -20, -10, -10],
+        ["canceled", "q", -5, -5, -5],
+        ["queued", "r", 3600, null, 0],
+      ];
+      await own.pool.query(
+        `INSERT INTO "${own.schema}".jobs (type, status, queue, run_at, finished_at, updated_at)
+         SELECT 't', s, q, now() + r * interval '1 second', now() + f * interval '1 second', now() + u * interval '1 second'
+         FROM unnest($1::text[], $2::text[], $3::float8[], $4::float8[], $5::float8[]) AS x(s, q, r, f, u)`,
+        [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => r[3]), rows.map((r) => r[4])],
+      );
+      const stats = await q.stats();
+      const [qq, rr] = stats.queues;
+      expect(qq!.queue).toBe("q");
+      // The oldest due claimable job was due five seconds before the insert.
+      expect(qq!.lagMs).toBeGreaterThanOrEqual(5000);
+      expect(qq!.lagMs).toBeLessThan(60_000);
+      expect(qq!.lastMinute).toEqual({ succeeded: 1, failed: 1, dead: 1, canceled: 1 });
+      expect(qq!.lastHour).toEqual({ succeeded: 2, failed: 2, dead: 1, canceled: 1 });
+      expect(rr).toMatchObject({ queue: "r", lagMs: null, lastMinute: none, lastHour: none });
+      expect(stats.lagMs).toBe(qq!.lagMs);
+      expect(stats.lastHour).toEqual(qq!.lastHour);
     } finally {
       await q.close();
       await own.drop();

@@ -1,12 +1,15 @@
-import { JOB_STATUSES, type QueueStats } from "../index.js";
+import { JOB_STATUSES, type QueueStats, type RecentCounts } from "../index.js";
 import { namingFlags, parseCommandArgs, type Command } from "./command.js";
 import { COMMON_FLAGS, COMMON_HELP, COMMON_OPTIONS, output, withQueue } from "./context.js";
 import { table } from "./table.js";
 
 const help = `Usage: djps status [--json] [--database-url URL] [--schema NAME]
 
-Shows every queue that holds jobs or is paused: its jobs by state, and
-whether it is paused, then the totals.
+Shows every queue that holds jobs or is paused: its jobs by state, whether
+it is paused, its lag (how long the oldest job that could run now has been
+waiting), and the jobs that succeeded and failed (attempts that will be
+retried, plus dead jobs) in the last hour; then the totals. --json adds the
+last minute's counts.
 
 Options:
 ${COMMON_HELP}
@@ -17,10 +20,18 @@ Example:
 /** The human table of `stats()`. */
 export function statusTable(stats: QueueStats): string {
   if (stats.queues.length === 0) return "No jobs and no paused queues.";
-  const rows = stats.queues.map((q) => [q.queue + (q.paused ? " (paused)" : ""), ...JOB_STATUSES.map((s) => q.counts[s]), q.total]);
+  const row = (name: string, counts: QueueStats["totals"], total: number, lagMs: number | null, lastHour: RecentCounts) => [
+    name,
+    ...JOB_STATUSES.map((s) => counts[s]),
+    total,
+    lagMs === null ? null : `${(lagMs / 1000).toFixed(1)}s`,
+    lastHour.succeeded,
+    lastHour.failed + lastHour.dead,
+  ];
+  const rows = stats.queues.map((q) => row(q.queue + (q.paused ? " (paused)" : ""), q.counts, q.total, q.lagMs, q.lastHour));
   const total = JOB_STATUSES.reduce((sum, s) => sum + stats.totals[s], 0);
-  rows.push(["total", ...JOB_STATUSES.map((s) => stats.totals[s]), total]);
-  return table(["queue", ...JOB_STATUSES, "total"], rows);
+  rows.push(row("total", stats.totals, total, stats.lagMs, stats.lastHour));
+  return table(["queue", ...JOB_STATUSES, "total", "lag", "ok/1h", "failed/1h"], rows);
 }
 
 export const statusCommand: Command = {
