@@ -1,6 +1,5 @@
 import { statement, type Statement } from "../db.js";
 import { quoteIdent } from "../schema-name.js";
-import { RUNNING } from "./running.js";
 
 /**
  * Marks many jobs succeeded in one statement, fenced: a row changes only if it
@@ -17,7 +16,7 @@ export const jobComplete = (schema: string): Statement =>
 SET status = 'succeeded', result = u.result::jsonb, locked_until = NULL,
     finished_at = now(), updated_at = now()
 FROM unnest($1::uuid[], $2::int[], $3::text[]) AS u(id, attempt, result)
-WHERE j.id = u.id AND ${RUNNING} AND j.locked_by = $4 AND j.attempts = u.attempt
+WHERE j.id = u.id AND j.status = 'running' AND j.locked_by = $4 AND j.attempts = u.attempt
 RETURNING j.id`,
   );
 

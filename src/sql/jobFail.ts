@@ -1,6 +1,5 @@
 import { statement, type Statement } from "../db.js";
 import { quoteIdent } from "../schema-name.js";
-import { RUNNING } from "./running.js";
 
 /** How many entries of error history a job keeps (the newest). */
 export const ERROR_HISTORY_LIMIT = 10;
@@ -31,6 +30,6 @@ SET status = CASE WHEN u.permanent OR j.attempts >= j.max_attempts THEN 'dead' E
     locked_until = NULL, updated_at = now()
 FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::float8[], $6::bool[])
   AS u(id, attempt, message, stack, delay_ms, permanent)
-WHERE j.id = u.id AND ${RUNNING} AND j.locked_by = $7 AND j.attempts = u.attempt
+WHERE j.id = u.id AND j.status = 'running' AND j.locked_by = $7 AND j.attempts = u.attempt
 RETURNING j.id, j.status, j.run_at`,
   );

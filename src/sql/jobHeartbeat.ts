@@ -1,6 +1,5 @@
 import { statement, type Statement } from "../db.js";
 import { quoteIdent } from "../schema-name.js";
-import { RUNNING } from "./running.js";
 
 /**
  * Extends the leases of many jobs this worker holds, in one statement, fenced
@@ -17,6 +16,6 @@ export const jobHeartbeat = (schema: string): Statement =>
     `UPDATE ${quoteIdent(schema)}.jobs AS j
 SET locked_until = now() + $4 * interval '1 millisecond'
 FROM unnest($1::uuid[], $2::int[]) AS u(id, attempt)
-WHERE j.id = u.id AND ${RUNNING} AND j.locked_by = $3 AND j.attempts = u.attempt
+WHERE j.id = u.id AND j.status = 'running' AND j.locked_by = $3 AND j.attempts = u.attempt
 RETURNING j.id`,
   );

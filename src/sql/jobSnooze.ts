@@ -1,6 +1,5 @@
 import { statement, type Statement } from "../db.js";
 import { quoteIdent } from "../schema-name.js";
-import { RUNNING } from "./running.js";
 
 /**
  * Puts many running jobs back to `queued` at now + delay without spending an
@@ -19,7 +18,7 @@ export const jobSnooze = (schema: string): Statement =>
   SET status = 'queued', run_at = now() + u.delay_ms * interval '1 millisecond',
       max_attempts = j.max_attempts + 1, locked_until = NULL, updated_at = now()
   FROM unnest($1::uuid[], $2::int[], $3::float8[]) AS u(id, attempt, delay_ms)
-  WHERE j.id = u.id AND ${RUNNING} AND j.locked_by = $4 AND j.attempts = u.attempt
+  WHERE j.id = u.id AND j.status = 'running' AND j.locked_by = $4 AND j.attempts = u.attempt
   RETURNING j.id, j.run_at, j.queue
 ), wake AS (
   SELECT pg_notify($5, q.queue) FROM (SELECT DISTINCT queue FROM upd WHERE run_at <= now()) q
