@@ -6,19 +6,14 @@ import { quoteIdent } from "../schema-name.js";
  * is still running under this worker at the same attempt. Returns the ids that
  * changed; a missing id means this worker had lost the job.
  *
+ * The statement is the schema's `job_complete` function
+ * (migrations/3_batch_writes.sql), whose planner settings pin the plan to one
+ * primary-key probe per id, whatever the table's statistics say.
+ *
  * $1 ids, $2 attempts, $3 results as JSON text (null: none), $4 worker id
  */
 export const jobComplete = (schema: string): Statement =>
-  statement(
-    schema,
-    "jobComplete",
-    `UPDATE ${quoteIdent(schema)}.jobs AS j
-SET status = 'succeeded', result = u.result::jsonb, locked_until = NULL,
-    finished_at = now(), updated_at = now()
-FROM unnest($1::uuid[], $2::int[], $3::text[]) AS u(id, attempt, result)
-WHERE j.id = u.id AND j.status = 'running' AND j.locked_by = $4 AND j.attempts = u.attempt
-RETURNING j.id`,
-  );
+  statement(schema, "jobComplete", `SELECT id FROM ${quoteIdent(schema)}.job_complete($1::uuid[], $2::int[], $3::text[], $4::text)`);
 
 /**
  * Which of these attempts this worker already completed: after a write whose

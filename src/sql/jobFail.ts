@@ -10,6 +10,10 @@ export const ERROR_HISTORY_LIMIT = 10;
  * to `failed` with run_at moved out by its delay; otherwise to `dead`.
  * Returns each changed id with its new status and run_at.
  *
+ * The statement is the schema's `job_fail` function
+ * (migrations/3_batch_writes.sql), whose planner settings pin the plan to one
+ * primary-key probe per id, whatever the table's statistics say.
+ *
  * $1 ids, $2 attempts, $3 messages, $4 stacks, $5 retry delays ms,
  * $6 permanent flags, $7 worker id
  */
@@ -17,19 +21,6 @@ export const jobFail = (schema: string): Statement =>
   statement(
     schema,
     "jobFail",
-    `UPDATE ${quoteIdent(schema)}.jobs AS j
-SET status = CASE WHEN u.permanent OR j.attempts >= j.max_attempts THEN 'dead' ELSE 'failed' END,
-    run_at = CASE WHEN u.permanent OR j.attempts >= j.max_attempts THEN j.run_at
-                  ELSE now() + u.delay_ms * interval '1 millisecond' END,
-    finished_at = CASE WHEN u.permanent OR j.attempts >= j.max_attempts THEN now() END,
-    last_error = u.message,
-    errors = jsonb_path_query_array(
-      j.errors || jsonb_build_array(jsonb_strip_nulls(jsonb_build_object(
-        'attempt', j.attempts, 'at', now(), 'message', u.message, 'stack', u.stack))),
-      '$[last-${ERROR_HISTORY_LIMIT - 1} to last]'),
-    locked_until = NULL, updated_at = now()
-FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::float8[], $6::bool[])
-  AS u(id, attempt, message, stack, delay_ms, permanent)
-WHERE j.id = u.id AND j.status = 'running' AND j.locked_by = $7 AND j.attempts = u.attempt
-RETURNING j.id, j.status, j.run_at`,
+    `SELECT id, status, run_at
+FROM ${quoteIdent(schema)}.job_fail($1::uuid[], $2::int[], $3::text[], $4::text[], $5::float8[], $6::bool[], $7::text, ${ERROR_HISTORY_LIMIT})`,
   );

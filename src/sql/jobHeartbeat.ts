@@ -7,15 +7,15 @@ import { quoteIdent } from "../schema-name.js";
  * `locked_until`, which no index covers, so it can be a HOT update. Returns
  * the ids still held; a missing id is a lost lease.
  *
+ * The statement is the schema's `job_heartbeat` function
+ * (migrations/3_batch_writes.sql), whose planner settings pin the plan to one
+ * primary-key probe per id, whatever the table's statistics say.
+ *
  * $1 ids, $2 attempts, $3 worker id, $4 lease ms
  */
 export const jobHeartbeat = (schema: string): Statement =>
   statement(
     schema,
     "jobHeartbeat",
-    `UPDATE ${quoteIdent(schema)}.jobs AS j
-SET locked_until = now() + $4 * interval '1 millisecond'
-FROM unnest($1::uuid[], $2::int[]) AS u(id, attempt)
-WHERE j.id = u.id AND j.status = 'running' AND j.locked_by = $3 AND j.attempts = u.attempt
-RETURNING j.id`,
+    `SELECT id FROM ${quoteIdent(schema)}.job_heartbeat($1::uuid[], $2::int[], $3::text, $4::float8)`,
   );
