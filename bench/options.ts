@@ -47,7 +47,7 @@ export const FULL: Sizes = {
   processJobs: 50_000,
   procConcurrency: 10,
   workerProcs: 2,
-  processTimeoutMs: 120_000,
+  processTimeoutMs: 60_000,
   latencyJobs: 200,
   latencyGapMs: 20,
   latencyTimeoutMs: 30_000,
