@@ -1,6 +1,8 @@
 export { Queue } from "./queue.js";
 export type { QueueOptions, CallOptions, EnqueueItem, EnqueueOptions, ListJobsOptions } from "./queue.js";
 export { Worker } from "./worker/worker.js";
+export { Metrics } from "./metrics/metrics.js";
+export type { MetricsOptions } from "./metrics/metrics.js";
 export type { WorkerOptions, Handlers, HandlerSpec } from "./worker/types.js";
 export type { Handler, JobContext } from "./worker/executor.js";
 export type { BackoffOptions } from "./worker/options.js";

@@ -1,0 +1,27 @@
+import { JOB_STATUSES } from "../options.js";
+import type { QueueStats, RecentCounts } from "../types.js";
+import type { Family, Sample } from "./exposition.js";
+
+/** The database-wide gauges of `queue.stats()`: jobs by queue and status, lag, paused, recent outcomes. */
+export function queueFamilies(stats: QueueStats): Family[] {
+  const jobs: Sample[] = [];
+  const lag: Sample[] = [];
+  const paused: Sample[] = [];
+  const recent: Sample[] = [];
+  for (const q of stats.queues) {
+    for (const status of JOB_STATUSES) jobs.push({ labels: { queue: q.queue, status }, value: q.counts[status] });
+    lag.push({ labels: { queue: q.queue }, value: (q.lagMs ?? 0) / 1000 });
+    paused.push({ labels: { queue: q.queue }, value: q.paused ? 1 : 0 });
+    for (const [window, counts] of [["1m", q.lastMinute], ["1h", q.lastHour]] as const) {
+      for (const outcome of Object.keys(counts) as Array<keyof RecentCounts>) {
+        recent.push({ labels: { queue: q.queue, outcome, window }, value: counts[outcome] });
+      }
+    }
+  }
+  return [
+    { name: "djps_jobs", help: "Jobs in the table, by queue and status.", type: "gauge", samples: jobs },
+    { name: "djps_queue_lag_seconds", help: "Age of the oldest job that could be claimed now (0 when none waits).", type: "gauge", samples: lag },
+    { name: "djps_queue_paused", help: "1 when the queue is paused.", type: "gauge", samples: paused },
+    { name: "djps_queue_recent_jobs", help: "Jobs that succeeded, failed (to be retried), died or were canceled within the window.", type: "gauge", samples: recent },
+  ];
+}
