@@ -13,9 +13,10 @@ import { jobsCommand } from "./cli/jobs.js";
 import { migrateCommand } from "./cli/migrate.js";
 import { pruneCommand } from "./cli/prune.js";
 import { queuesCommand } from "./cli/queues.js";
+import { schedulesCommand } from "./cli/schedules.js";
 import { statusCommand } from "./cli/status.js";
 
-const commands: readonly Command[] = [migrateCommand, grantCommand, statusCommand, jobsCommand, dlqCommand, queuesCommand, pruneCommand];
+const commands: readonly Command[] = [migrateCommand, grantCommand, statusCommand, jobsCommand, dlqCommand, queuesCommand, schedulesCommand, pruneCommand];
 
 const help = `Usage: djps <command> [options]
 

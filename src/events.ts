@@ -33,6 +33,8 @@ export type WorkerEvents = {
   /** The maintenance loop found jobs whose lease had passed (their worker died or stalled) and put them back or to dead. */
   "jobs:rescued": { count: number; dead: number; ids: string[] };
   /** The maintenance loop deleted finished jobs past their retention age (see the `retention` option). */
+  /** The scheduler enqueued the jobs of due ticks of recurring schedules (see `queue.schedule`). */
+  "jobs:scheduled": { enqueued: number; schedules: string[] };
   "jobs:pruned": { deleted: number; succeeded: number; dead: number; canceled: number };
 }
 

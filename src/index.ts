@@ -11,6 +11,8 @@ export { retryDelayMs } from "./worker/backoff.js";
 export type { RescueResult } from "./maintenance/rescuer.js";
 export type { PruneResult } from "./maintenance/pruner.js";
 export type { DeadJobFilter } from "./dead-letter.js";
+export type { Schedule, ScheduleOptions } from "./schedule.js";
+export type { SchedulerResult } from "./maintenance/scheduler.js";
 export type { RetentionOptions, PruneOptions, PrunableStatus } from "./maintenance/retention.js";
 export { DEFAULT_RETENTION } from "./maintenance/pruner.js";
 export type { WorkerEvents, QueueEvents } from "./events.js";

@@ -20,7 +20,11 @@ import {
 import { serializeJson } from "./payload.js";
 import { prune, type PruneResult } from "./maintenance/pruner.js";
 import { pruneAges, pruneOptionsSchema, type PruneOptions } from "./maintenance/retention.js";
+import { cronSchema, scheduleFromRow, scheduleOptionsSchema, type Schedule, type ScheduleOptions } from "./schedule.js";
 import { jobsChannel, schemaName } from "./schema-name.js";
+import { scheduleDelete } from "./sql/scheduleDelete.js";
+import { scheduleList } from "./sql/scheduleList.js";
+import { scheduleUpsert } from "./sql/scheduleUpsert.js";
 import { CANCELABLE, jobCancel } from "./sql/jobCancel.js";
 import { jobDeadPurge } from "./sql/jobDeadPurge.js";
 import { jobDeadRetry } from "./sql/jobDeadRetry.js";
@@ -138,6 +142,9 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
     prune: Statement;
     deadRetry: Statement;
     deadPurge: Statement;
+    scheduleUpsert: Statement;
+    scheduleList: Statement;
+    scheduleDelete: Statement;
   };
   readonly #wake: WakeDebounce;
   #closed: Promise<void> | undefined;
@@ -166,6 +173,9 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
       prune: jobPrune(s),
       deadRetry: jobDeadRetry(s),
       deadPurge: jobDeadPurge(s),
+      scheduleUpsert: scheduleUpsert(s),
+      scheduleList: scheduleList(s),
+      scheduleDelete: scheduleDelete(s),
     };
     this.#handle = openPool(opts, opts.poolSize ?? 10, "djps queue");
     const wake = queueWake(s);
@@ -440,6 +450,59 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
     const opts = parse(pruneOptionsSchema, options, "options");
     this.#assertOpen();
     return prune((sql, values) => this.#run(undefined, sql, values), this.#sql.prune, pruneAges(opts));
+  }
+
+  /**
+   * Creates or replaces the recurring schedule `name`: at every tick of `cron`
+   * (read in `options.timeZone`, default UTC), one `type` job with `payload`.
+   * Workers enqueue the ticks; each tick makes exactly one job however many
+   * workers run. Ticks missed while every worker was down are skipped unless
+   * `backfillMs` covers them. Replacing a schedule never enqueues ticks from
+   * before the change.
+   * @example await queue.schedule("nightly-report", "0 3 * * *", "build_report", { scope: "all" }, { timeZone: "Europe/Berlin" });
+   */
+  async schedule<T extends JobType<S>>(name: string, cron: string, type: T, payload?: PayloadOf<S, T>, options: ScheduleOptions = {}): Promise<Schedule> {
+    const scheduleName = parse(nameSchema, name, "name");
+    const expression = parse(cronSchema, cron, "cron").trim();
+    const opts = parse(scheduleOptionsSchema, options, "options");
+    const job = this.#prepare(type, payload ?? null, {}, "");
+    this.#assertOpen();
+    const rows = await this.#run(undefined, this.#sql.scheduleUpsert, [
+      scheduleName,
+      expression,
+      opts.timeZone ?? "UTC",
+      job.type,
+      job.payload,
+      opts.queue ?? DEFAULT_QUEUE,
+      opts.priority ?? 0,
+      opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+      opts.timeoutMs ?? null,
+      opts.backfillMs ?? 0,
+    ]);
+    return scheduleFromRow(rows[0]);
+  }
+
+  /** Removes a schedule; resolves to whether it existed. Jobs it already enqueued stay. */
+  async unschedule(name: string): Promise<boolean> {
+    const scheduleName = parse(nameSchema, name, "name");
+    this.#assertOpen();
+    return (await this.#run(undefined, this.#sql.scheduleDelete, [scheduleName])).length > 0;
+  }
+
+  /** One schedule with its next tick, or `null`. */
+  async getSchedule(name: string): Promise<Schedule | null> {
+    const scheduleName = parse(nameSchema, name, "name");
+    this.#assertOpen();
+    const [row] = await this.#run(undefined, this.#sql.scheduleList, [scheduleName]);
+    return row ? scheduleFromRow(row) : null;
+  }
+
+  /** Every schedule, by name, with its next tick. */
+  async listSchedules(): Promise<Schedule[]> {
+    this.#assertOpen();
+    const rows = await this.#run(undefined, this.#sql.scheduleList, [null]);
+    const now = new Date();
+    return rows.map((row) => scheduleFromRow(row, now));
   }
 
   /** Ends the pool if this queue created it. Safe to call twice. */

@@ -149,6 +149,17 @@ describe("djps queues", () => {
   });
 });
 
+describe("djps schedules", () => {
+  it("lists schedules with their next run", async () => {
+    expect(ok(await djps("schedules", "list"))).toBe("No schedules.\n");
+    await queue.schedule("nightly", "0 3 * * *", "report", null, { timeZone: "Europe/Berlin" });
+    expect(ok(await djps("schedules", "list"))).toMatch(/^nightly\s+0 3 \* \* \*\s+Europe\/Berlin\s+report\s+default\s+-\s+\d{4}-\d\d-\d\dT0[12]:00:00\.000Z$/m);
+    const json = JSON.parse(ok(await djps("schedules", "list", "--json")));
+    expect(json).toMatchObject([{ name: "nightly", cron: "0 3 * * *", type: "report" }]);
+    await queue.unschedule("nightly");
+  });
+});
+
 describe("djps prune", () => {
   it("deletes finished jobs older than asked, by state", async () => {
     const { job } = await queue.enqueue("old", {});

@@ -1,7 +1,7 @@
 import { quoteIdent } from "../schema-name.js";
 
 /** The tables Queue and Worker read and write (not the migrations bookkeeping). */
-export const RUNTIME_TABLES = ["jobs", "queues"] as const;
+export const RUNTIME_TABLES = ["jobs", "queues", "schedules"] as const;
 
 /**
  * What a runtime role needs to run Queue and Worker, and nothing more: use the

@@ -93,6 +93,10 @@ export const workerOptionsSchema = z
       rescueIntervalMs: intSchema(50, MAX_INT).optional(),
       /** How long finished jobs are kept before the maintenance loop deletes them; false keeps them forever. @default succeeded 3 days, dead and canceled 14 days */
       retention: retentionSchema.optional(),
+      /** Enqueue the jobs of recurring schedules (`queue.schedule`). @default true */
+      scheduler: z.boolean({ error: "a boolean" }).optional(),
+      /** How often the scheduler looks for due ticks. @default 1000 */
+      schedulerIntervalMs: intSchema(50, MAX_INT).optional(),
       /** Zod schemas by job type, checked before the handler runs (as on the Queue). */
       schemas: z.record(z.string(), z.custom<z.ZodType>((v) => v instanceof z.ZodType, { error: "a zod schema" }), { error: "an object of zod schemas by job type" }).optional(),
       /** Stop gracefully on SIGINT and SIGTERM. @default false */

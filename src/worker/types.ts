@@ -54,6 +54,10 @@ export interface WorkerOptions<S extends JobSchemas = {}> {
    * @default { succeededMs: 3 days, deadMs: 14 days, canceledMs: 14 days, intervalMs: 60000 }
    */
   retention?: RetentionOptions | false;
+  /** Enqueue the jobs of recurring schedules (`queue.schedule`); every worker may, each tick makes one job. @default true */
+  scheduler?: boolean;
+  /** How often the scheduler looks for due ticks. @default 1000 */
+  schedulerIntervalMs?: number;
   /** Zod schemas by job type, checked before the handler runs. */
   schemas?: S;
   /** Stop gracefully on SIGINT/SIGTERM, then let the signal take its course. @default false */

@@ -7,6 +7,10 @@ import { scopeLogger, silentLogger, type Logger } from "../logger.js";
 import { Pruner, type PruneResult } from "../maintenance/pruner.js";
 import { retentionAges } from "../maintenance/retention.js";
 import { Rescuer, type RescueResult } from "../maintenance/rescuer.js";
+import { Scheduler, type SchedulerResult } from "../maintenance/scheduler.js";
+import { Queue } from "../queue.js";
+import { scheduleAdvance } from "../sql/scheduleAdvance.js";
+import { scheduleList } from "../sql/scheduleList.js";
 import { jobsChannel, schemaName } from "../schema-name.js";
 import { schemaCheck } from "../sql/schemaCheck.js";
 import { jobClaim } from "../sql/jobClaim.js";
@@ -73,6 +77,9 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
   readonly #rescuer: Rescuer;
   readonly #pruneTicker: Ticker | undefined;
   readonly #pruner: Pruner;
+  readonly #scheduleTicker: Ticker | undefined;
+  readonly #scheduler: Scheduler;
+  #firstSchedule: Promise<void> | undefined;
   readonly #running = new Map<string, Attempt>();
   /** Claimed jobs waiting for a free slot: leased, heartbeated, released at stop. */
   #buffer: Job[] = [];
@@ -138,6 +145,9 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
     this.#pruner = new Pruner(runSql, jobPrune(s), s, ages);
     const keepsAll = ages.succeededMs === false && ages.deadMs === false && ages.canceledMs === false;
     this.#pruneTicker = keepsAll ? undefined : new Ticker(o.retention?.intervalMs ?? 60_000, () => this.#prune());
+    const scheduleQueue = new Queue({ pool: this.#handle.pool, schema: s });
+    this.#scheduler = new Scheduler(runSql, { list: scheduleList(s), advance: scheduleAdvance(s) }, scheduleQueue);
+    this.#scheduleTicker = o.scheduler === false ? undefined : new Ticker(o.schedulerIntervalMs ?? 1000, () => this.#schedule());
   }
 
   /** The job types this worker handles. */
@@ -190,6 +200,16 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
     return this.#pruner.runOnce();
   }
 
+  /**
+   * Runs one scheduler pass now (the maintenance loop does this every
+   * `schedulerIntervalMs`): enqueues the due ticks of every schedule. `now`
+   * is the time to judge ticks by, for tests and tools; it defaults to this
+   * machine's clock.
+   */
+  async runSchedules(now?: Date): Promise<SchedulerResult> {
+    return this.#scheduler.runOnce(now);
+  }
+
   async #start(): Promise<void> {
     this.#state = "starting";
     try {
@@ -226,6 +246,8 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
     this.#rescueTicker.start();
     void this.#rescue();
     this.#pruneTicker?.start();
+    this.#scheduleTicker?.start();
+    if (this.#scheduleTicker) this.#firstSchedule = this.#schedule();
     this.#loop = this.#claimLoop();
     if (this.#handleSignals) {
       this.#signalHandler = (signal) => {
@@ -275,6 +297,8 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
     await this.#heartbeat.stop();
     await this.#rescueTicker.stop();
     await this.#pruneTicker?.stop();
+    await this.#scheduleTicker?.stop();
+    await this.#firstSchedule;
     await Promise.all([this.#completes.close(), this.#fails.close(), this.#snoozes.close()]);
     await this.#notifier?.close();
     if (this.#handle.owned) await this.#handle.pool.end().catch(() => {});
@@ -499,6 +523,18 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
       }
     } catch (error) {
       this.#report(error as Error, "deleting finished jobs");
+    }
+  }
+
+  async #schedule(): Promise<void> {
+    try {
+      const result = await this.#scheduler.runOnce();
+      if (result.enqueued > 0) {
+        this.#logger.info({ ...result }, "enqueued the jobs of due schedule ticks");
+        this.emit("jobs:scheduled", result);
+      }
+    } catch (error) {
+      this.#report(error as Error, "enqueueing scheduled jobs");
     }
   }
 

@@ -1,0 +1,136 @@
+import { Cron } from "croner";
+import { z } from "zod";
+import { enqueueOptionsShape, intSchema, nameSchema } from "./options.js";
+
+/** A recurring job, as stored. */
+export interface Schedule {
+  name: string;
+  /** Five fields (minute hour day-of-month month day-of-week), six with seconds first, or a nickname like `@hourly`. */
+  cron: string;
+  /** IANA time zone the cron expression is read in. */
+  timeZone: string;
+  /** The job type each tick enqueues. */
+  type: string;
+  payload: unknown;
+  queue: string;
+  priority: number;
+  maxAttempts: number;
+  timeoutMs: number | null;
+  /** Ticks missed while no worker ran are enqueued when at most this old (0: skipped). */
+  backfillMs: number;
+  /** The newest tick enqueued so far. */
+  lastTick: Date | null;
+  /** The next tick after now. */
+  nextRunAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** Options for `queue.schedule()`. */
+export interface ScheduleOptions {
+  /** IANA time zone for the cron expression. @default "UTC" */
+  timeZone?: string;
+  /** The named queue of the jobs. @default "default" */
+  queue?: string;
+  /** @default 0 */
+  priority?: number;
+  /** @default 3 */
+  maxAttempts?: number;
+  timeoutMs?: number;
+  /** Enqueue ticks missed while every worker was down, if they are at most this old. @default 0 (skip them) */
+  backfillMs?: number;
+}
+
+/** A tick is late, not missed, for this long: a scheduler pass that comes a little late still enqueues it. */
+export const LATE_TICK_MS = 60_000;
+
+/** The most ticks one pass enqueues per schedule (a per-second schedule with a day of backfill would be 86,400). */
+export const MAX_TICKS_PER_PASS = 1000;
+
+const CRON_TEXT = "a cron expression: five fields (minute hour day-of-month month day-of-week), six with seconds first, or @hourly, @daily, @weekly, @monthly, @yearly";
+
+/** Parses a cron expression in a time zone; throws croner's error for a bad one. */
+export function cronOf(expression: string, timeZone: string): Cron {
+  return new Cron(expression, { timezone: timeZone, paused: true });
+}
+
+const isTimeZone = (zone: string) => {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const isCron = (expression: string) => {
+  const trimmed = expression.trim();
+  if (!/^@(yearly|annually|monthly|weekly|daily|midnight|hourly)$/.test(trimmed) && ![5, 6].includes(trimmed.split(/\s+/).length)) return false;
+  try {
+    cronOf(trimmed, "UTC");
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+export const cronSchema = z.string({ error: CRON_TEXT }).refine(isCron, { error: CRON_TEXT });
+
+export const scheduleOptionsSchema = z.strictObject(
+  {
+    timeZone: z.string({ error: "an IANA time zone name such as `Europe/Berlin`" }).refine(isTimeZone, { error: "an IANA time zone name such as `Europe/Berlin`" }).optional(),
+    queue: enqueueOptionsShape.queue,
+    priority: enqueueOptionsShape.priority,
+    maxAttempts: enqueueOptionsShape.maxAttempts,
+    timeoutMs: enqueueOptionsShape.timeoutMs,
+    backfillMs: intSchema(0, 366 * 24 * 3_600_000).optional(),
+  },
+  { error: "an options object { timeZone, queue, priority, maxAttempts, timeoutMs, backfillMs }" },
+);
+
+export { nameSchema as scheduleNameSchema };
+
+/** A row of `schedules` as a Schedule, with its next tick after `now`. */
+export function scheduleFromRow(row: any, now = new Date()): Schedule {
+  return {
+    name: row.name,
+    cron: row.cron,
+    timeZone: row.time_zone,
+    type: row.type,
+    payload: row.payload,
+    queue: row.queue,
+    priority: row.priority,
+    maxAttempts: row.max_attempts,
+    timeoutMs: row.timeout_ms,
+    backfillMs: row.backfill_ms,
+    lastTick: row.last_tick,
+    nextRunAt: cronOf(row.cron, row.time_zone).nextRun(now),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/**
+ * The ticks of `schedule` to enqueue at `now`, oldest first: after its last
+ * tick and after its last change, and no older than `max(backfillMs,
+ * LATE_TICK_MS)`; at most MAX_TICKS_PER_PASS (the newest ones).
+ */
+export function dueTicks(schedule: Schedule, now: Date): Date[] {
+  const floor = Math.max(
+    schedule.lastTick?.getTime() ?? -Infinity,
+    schedule.updatedAt.getTime(),
+    now.getTime() - Math.max(schedule.backfillMs, LATE_TICK_MS),
+  );
+  const cron = cronOf(schedule.cron, schedule.timeZone);
+  const ticks: Date[] = [];
+  let next = cron.nextRun(new Date(floor));
+  while (next && next.getTime() <= now.getTime()) {
+    ticks.push(next);
+    if (ticks.length > MAX_TICKS_PER_PASS) ticks.shift();
+    next = cron.nextRun(next);
+  }
+  return ticks;
+}
+
+/** The idempotency key of a tick's job: the same for every worker, so a tick makes one job. */
+export const tickKey = (name: string, tick: Date) => `schedule:${name}:${tick.toISOString()}`;
