@@ -53,6 +53,7 @@ import type {
   RecentCounts,
   StatusCounts,
 } from "./types.js";
+import { loadTracing, startProducerSpan, tracingUnknown } from "./tracing.js";
 import { uuidv7 } from "./uuid.js";
 import { TypedEmitter, type QueueEvents } from "./events.js";
 import { parse, schemaMismatch } from "./validate.js";
@@ -206,20 +207,30 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
     this.#assertOpen();
     const { client, ...jobOptions } = parse(enqueueCallSchema, options, "options");
     const job = this.#prepare(type, payload, jobOptions, "");
+    if (tracingUnknown()) await loadTracing();
+    const span = startProducerSpan(job.queue, job.type, 1);
     const channel = this.#wakeChannel(client);
-    const rows = await this.#run(client, this.#sql.insert, [
-      job.queue,
-      job.type,
-      job.payload,
-      job.priority,
-      job.runAt,
-      job.delayMs,
-      job.maxAttempts,
-      job.timeoutMs,
-      job.key,
-      channel,
-    ]);
+    let rows: any[];
+    try {
+      rows = await this.#run(client, this.#sql.insert, [
+        job.queue,
+        job.type,
+        job.payload,
+        job.priority,
+        job.runAt,
+        job.delayMs,
+        job.maxAttempts,
+        job.timeoutMs,
+        job.key,
+        channel,
+        span?.traceContext ?? null,
+      ]);
+    } catch (error) {
+      span?.end([], error);
+      throw error;
+    }
     const row = rows[0];
+    span?.end([row.id]);
     if (channel === null) this.#trailWake(rows);
     const result = { job: jobFromInsert(job, row) as Job<PayloadOf<S, T>>, created: row.created as boolean };
     this.emit("job:enqueued", result);
@@ -259,6 +270,10 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
     // made within one millisecond are in random order; sorted, they are in
     // creation order and still carry their own timestamps.
     ids.sort();
+    if (tracingUnknown()) await loadTracing();
+    const queues = new Set(inserted.map((j) => j.queue));
+    const types = new Set(inserted.map((j) => j.type));
+    const span = startProducerSpan(queues.size === 1 ? inserted[0]!.queue : "(several)", types.size === 1 ? inserted[0]!.type : undefined, inserted.length);
     const channel = this.#wakeChannel(client);
     const rows = await this.#run(client, this.#sql.insertMany, [
       ids,
@@ -272,7 +287,12 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
       inserted.map((j) => j.timeoutMs),
       inserted.map((j) => j.key),
       channel,
-    ]);
+      span?.traceContext ?? null,
+    ]).catch((error) => {
+      span?.end([], error);
+      throw error;
+    });
+    span?.end(rows.length === 1 ? [rows[0].id] : []);
     if (channel === null) this.#trailWake(rows);
     const byId = new Map<string, any>();
     const byKey = new Map<string, any>();

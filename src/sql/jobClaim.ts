@@ -17,6 +17,9 @@ import { JOB_COLUMNS } from "./jobRow.js";
  * synchronous commit of the job's outcome flushes the claim before it anyway.
  * See docs/worker.md, "Claiming and the buffer".
  *
+ * Besides the job's columns it returns `trace_context`, the producer's trace
+ * context (see tracing.ts).
+ *
  * $1 queues (null: all), $2 job types this worker handles, $3 limit,
  * $4 worker id, $5 lease ms
  */
@@ -24,7 +27,7 @@ export const jobClaim = (schema: string): Statement =>
   statement(
     schema,
     "jobClaim",
-    `SELECT ${JOB_COLUMNS}
+    `SELECT ${JOB_COLUMNS}, trace_context
 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit,
   ${quoteIdent(schema)}.job_claim($1::text[], $2::text[], $3::int, $4::text, $5::float8)
 ORDER BY priority DESC, run_at, id`,

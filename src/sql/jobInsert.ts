@@ -13,7 +13,8 @@ import { insertReturnColumns, JOB_COLUMNS } from "./jobRow.js";
  *
  * $1 queue, $2 type, $3 payload json, $4 priority, $5 run_at (null: now),
  * $6 delay ms (null: none), $7 max_attempts, $8 timeout_ms, $9 key,
- * $10 channel (null: no NOTIFY, the caller wakes workers later)
+ * $10 channel (null: no NOTIFY, the caller wakes workers later),
+ * $11 the producer's trace context (null: none; see tracing.ts)
  */
 export const jobInsert = (schema: string): Statement =>
   statement(
@@ -21,10 +22,10 @@ export const jobInsert = (schema: string): Statement =>
     "jobInsert",
     `WITH ins AS (
   INSERT INTO ${quoteIdent(schema)}.jobs AS j
-    (queue, type, payload, priority, run_at, max_attempts, timeout_ms, idempotency_key)
+    (queue, type, payload, priority, run_at, max_attempts, timeout_ms, idempotency_key, trace_context)
   VALUES ($1, $2, $3::jsonb, $4,
     COALESCE($5::timestamptz, now() + make_interval(secs => COALESCE($6::float8, 0) / 1000)),
-    $7, $8, $9)
+    $7, $8, $9, $11::jsonb)
   ON CONFLICT (type, idempotency_key) WHERE idempotency_key IS NOT NULL
     DO UPDATE SET type = EXCLUDED.type
   RETURNING ${JOB_COLUMNS}, (xmax = 0) AS created

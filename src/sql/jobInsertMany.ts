@@ -16,7 +16,8 @@ import { insertReturnColumns, JOB_COLUMNS } from "./jobRow.js";
  *
  * $1 ids, $2 queues, $3 types, $4 payload json texts, $5 priorities,
  * $6 run_at (nulls: now), $7 delay ms (nulls: none), $8 max_attempts,
- * $9 timeout_ms, $10 keys, $11 channel (null: no NOTIFY)
+ * $9 timeout_ms, $10 keys, $11 channel (null: no NOTIFY), $12 the producer's
+ * trace context for every row (null: none; see tracing.ts)
  */
 export const jobInsertMany = (schema: string): Statement =>
   statement(
@@ -24,10 +25,10 @@ export const jobInsertMany = (schema: string): Statement =>
     "jobInsertMany",
     `WITH ins AS (
   INSERT INTO ${quoteIdent(schema)}.jobs AS j
-    (id, queue, type, payload, priority, run_at, max_attempts, timeout_ms, idempotency_key)
+    (id, queue, type, payload, priority, run_at, max_attempts, timeout_ms, idempotency_key, trace_context)
   SELECT u.id, u.queue, u.type, u.payload::jsonb, u.priority,
     COALESCE(u.run_at, now() + make_interval(secs => COALESCE(u.delay_ms, 0) / 1000)),
-    u.max_attempts, u.timeout_ms, u.key
+    u.max_attempts, u.timeout_ms, u.key, $12::jsonb
   FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::timestamptz[],
               $7::float8[], $8::int[], $9::int[], $10::text[])
     AS u(id, queue, type, payload, priority, run_at, delay_ms, max_attempts, timeout_ms, key)

@@ -12,6 +12,7 @@ import { Queue } from "../queue.js";
 import { scheduleAdvance } from "../sql/scheduleAdvance.js";
 import { scheduleList } from "../sql/scheduleList.js";
 import { jobsChannel, schemaName } from "../schema-name.js";
+import { loadTracing, rememberProducer, traceExecution, tracingOn } from "../tracing.js";
 import { schemaCheck } from "../sql/schemaCheck.js";
 import { jobClaim } from "../sql/jobClaim.js";
 import { jobComplete, jobCompleted } from "../sql/jobComplete.js";
@@ -212,6 +213,7 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
 
   async #start(): Promise<void> {
     this.#state = "starting";
+    await loadTracing();
     try {
       const [row] = await run(this.#handle.pool, schemaCheck(this.#schema), [], true);
       if (!row?.t) {
@@ -340,7 +342,11 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
           continue;
         }
         const buffered = this.#buffer.length;
-        for (const row of rows) this.#buffer.push(jobFromRow(row));
+        for (const row of rows) {
+          const job = jobFromRow(row);
+          if (row.trace_context !== null) rememberProducer(job, row.trace_context);
+          this.#buffer.push(job);
+        }
         // Rows come in claim order. A later claim can bring jobs of higher
         // priority than some still buffered from an earlier one: they go first
         // (the sort is stable, so claim order holds within a priority).
@@ -376,7 +382,9 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
   async #runJob(entry: Attempt): Promise<void> {
     const job = entry.job;
     const spec = this.#handlers.get(job.type)!;
-    const verdict = await execute(entry, spec, this.#context(entry));
+    const verdict = tracingOn()
+      ? await traceExecution(job, job.attempts, () => execute(entry, spec, this.#context(entry)), (v) => (v.kind === "fail" ? v.error : undefined))
+      : await execute(entry, spec, this.#context(entry));
     // Only this attempt's own entry: a newer attempt of the job may have taken its place.
     if (this.#running.get(job.id) === entry) this.#running.delete(job.id);
     const durationMs = performance.now() - entry.startedAt;
