@@ -106,6 +106,25 @@ describe("schedules", () => {
     expect(await ticks()).toHaveLength(5);
   });
 
+  it("make one job per tick while workers start and stop around tick boundaries", async () => {
+    await queue.schedule("boundary", "* * * * *", "noop");
+    await changedAt("boundary", "2026-01-01T00:00:30Z");
+    for (let minute = 1; minute <= 4; minute++) {
+      const tick = Date.UTC(2026, 0, 1, 0, minute);
+      // A fresh set of started workers for each tick, as after a deploy. Their own
+      // loops would judge ticks by the real clock, so the test drives the passes.
+      const fleet = [worker(), worker(), worker()];
+      await Promise.all(fleet.map((w) => w.start()));
+      const before = await Promise.all(fleet.map((w) => w.runSchedules(new Date(tick - 100))));
+      expect(before.every((r) => !r.schedules.includes("boundary"))).toBe(true);
+      const around = await Promise.all(fleet.flatMap((w) => [0, 1, 100, 59_000].map((offset) => w.runSchedules(new Date(tick + offset)))));
+      expect(around.reduce((sum, r) => sum + r.enqueued, 0)).toBe(1);
+      await Promise.all(fleet.map((w) => w.stop()));
+    }
+    const { rows } = await db.pool.query(`SELECT idempotency_key FROM "${db.schema}".jobs WHERE idempotency_key LIKE 'schedule:boundary:%' ORDER BY 1`);
+    expect(rows.map((r) => r.idempotency_key)).toEqual([1, 2, 3, 4].map((m) => `schedule:boundary:2026-01-01T00:0${m}:00.000Z`));
+  });
+
   it("skip ticks missed while no worker ran, unless the backfill window covers them", async () => {
     await queue.schedule("hourly", "0 * * * *", "noop");
     await changedAt("hourly", "2026-01-01T00:00:30Z");
