@@ -82,61 +82,55 @@ ${COMMON_HELP}`,
   },
 };
 
-const retry: Command = {
-  name: "retry",
-  summary: "Put dead jobs matching a filter back to queued",
-  help: `Usage: djps dlq retry (--queue Q | --type T | --newer-than DUR | --older-than DUR | --all) [options]
+/** retry and purge: a filter, one call on the Queue, a count. */
+function byFilter(name: "retry" | "purge", summary: string, details: string, example: string): Command {
+  const command = `dlq ${name}`;
+  return {
+    name,
+    summary,
+    help: `Usage: djps dlq ${name} (--queue Q | --type T | --newer-than DUR | --older-than DUR | --all) [options]
 
-Puts the dead jobs that match every given filter back to queued, runnable
-now, each with one more attempt, and wakes the workers. Prints how many.
-
-Options:
-${FILTER_HELP}
-${COMMON_HELP}
-
-Example:
-  djps dlq retry --type send_email --newer-than 2h`,
-  async run(argv) {
-    const command = "dlq retry";
-    const { values } = parseCommandArgs(command, { args: argv, options: { ...COMMON_OPTIONS, ...FILTER_OPTIONS } });
-    if (values.help) {
-      console.log(this.help);
-      return 0;
-    }
-    const filter = filterOf(values, command);
-    const result = await namingFlags(flagFor, () => withQueue(values, (queue) => queue.retryDead(filter)));
-    output(values.json, result, () => `Retried ${result.retried.toLocaleString("en-US")} dead job${result.retried === 1 ? "" : "s"}.`);
-    return 0;
-  },
-};
-
-const purge: Command = {
-  name: "purge",
-  summary: "Delete dead jobs matching a filter",
-  help: `Usage: djps dlq purge (--queue Q | --type T | --newer-than DUR | --older-than DUR | --all) [options]
-
-Deletes the dead jobs that match every given filter, for good. Prints how
-many. Without a filter it refuses; --all deletes every dead job.
+${details}
 
 Options:
 ${FILTER_HELP}
 ${COMMON_HELP}
 
 Example:
-  djps dlq purge --queue imports --older-than 7d`,
-  async run(argv) {
-    const command = "dlq purge";
-    const { values } = parseCommandArgs(command, { args: argv, options: { ...COMMON_OPTIONS, ...FILTER_OPTIONS } });
-    if (values.help) {
-      console.log(this.help);
+  ${example}`,
+    async run(argv) {
+      const { values } = parseCommandArgs(command, { args: argv, options: { ...COMMON_OPTIONS, ...FILTER_OPTIONS } });
+      if (values.help) {
+        console.log(this.help);
+        return 0;
+      }
+      const filter = filterOf(values, command);
+      const result = await namingFlags(flagFor, () =>
+        withQueue<{ retried: number } | { purged: number }>(values, (queue) => (name === "retry" ? queue.retryDead(filter) : queue.purgeDead(filter))),
+      );
+      const n = "retried" in result ? result.retried : result.purged;
+      const verb = name === "retry" ? "Retried" : "Purged";
+      output(values.json, result, () => `${verb} ${n.toLocaleString("en-US")} dead job${n === 1 ? "" : "s"}.`);
       return 0;
-    }
-    const filter = filterOf(values, command);
-    const result = await namingFlags(flagFor, () => withQueue(values, (queue) => queue.purgeDead(filter)));
-    output(values.json, result, () => `Purged ${result.purged.toLocaleString("en-US")} dead job${result.purged === 1 ? "" : "s"}.`);
-    return 0;
-  },
-};
+    },
+  };
+}
+
+const retry = byFilter(
+  "retry",
+  "Put dead jobs matching a filter back to queued",
+  `Puts the dead jobs that match every given filter back to queued, runnable
+now, each with one more attempt, and wakes the workers. Prints how many.`,
+  "djps dlq retry --type send_email --newer-than 2h",
+);
+
+const purge = byFilter(
+  "purge",
+  "Delete dead jobs matching a filter",
+  `Deletes the dead jobs that match every given filter, for good. Prints how
+many. Without a filter it refuses; --all deletes every dead job.`,
+  "djps dlq purge --queue imports --older-than 7d",
+);
 
 export const dlqCommand: Command = commandGroup(
   "dlq",

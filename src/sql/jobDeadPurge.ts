@@ -1,5 +1,6 @@
 import { statement, type Statement } from "../db.js";
 import { quoteIdent } from "../schema-name.js";
+import { deadPick } from "./deadPick.js";
 
 /**
  * Dead-letter purge by filter: deletes at most $6 dead jobs matching the
@@ -16,17 +17,7 @@ export const jobDeadPurge = (schema: string): Statement =>
   statement(
     schema,
     "jobDeadPurge",
-    `WITH picked AS MATERIALIZED (
-  SELECT id FROM ${quoteIdent(schema)}.jobs
-  WHERE status = 'dead' AND id > $1::uuid
-    AND ($2::text IS NULL OR queue = $2::text)
-    AND ($3::text IS NULL OR type = $3::text)
-    AND ($4::timestamptz IS NULL OR finished_at >= $4::timestamptz)
-    AND ($5::timestamptz IS NULL OR finished_at < $5::timestamptz)
-  ORDER BY id
-  LIMIT $6
-  FOR UPDATE SKIP LOCKED
-), gone AS (
+    `WITH ${deadPick(schema, "$6")}, gone AS (
   DELETE FROM ${quoteIdent(schema)}.jobs AS j
   USING picked
   WHERE j.id = picked.id

@@ -1,5 +1,6 @@
 import { statement, type Statement } from "../db.js";
 import { quoteIdent } from "../schema-name.js";
+import { deadPick } from "./deadPick.js";
 
 /**
  * Dead-letter retry by filter: puts at most $7 dead jobs matching the filter
@@ -20,17 +21,7 @@ export const jobDeadRetry = (schema: string): Statement =>
   statement(
     schema,
     "jobDeadRetry",
-    `WITH picked AS MATERIALIZED (
-  SELECT id FROM ${quoteIdent(schema)}.jobs
-  WHERE status = 'dead' AND id > $1::uuid
-    AND ($2::text IS NULL OR queue = $2::text)
-    AND ($3::text IS NULL OR type = $3::text)
-    AND ($4::timestamptz IS NULL OR finished_at >= $4::timestamptz)
-    AND ($5::timestamptz IS NULL OR finished_at < $5::timestamptz)
-  ORDER BY id
-  LIMIT $7
-  FOR UPDATE SKIP LOCKED
-), upd AS (
+    `WITH ${deadPick(schema, "$7")}, upd AS (
   UPDATE ${quoteIdent(schema)}.jobs AS j
   SET status = 'queued', run_at = now(), finished_at = NULL, updated_at = now(),
       max_attempts = GREATEST(j.max_attempts, j.attempts + 1)

@@ -1,0 +1,21 @@
+import { quoteIdent } from "../schema-name.js";
+
+/**
+ * The `picked` CTE of the dead-letter batch statements: at most `limit` dead
+ * jobs matching the filter, oldest id first after $1, walking `jobs_dead_idx`,
+ * locked and skipping rows someone else holds.
+ *
+ * $1 id to continue after, $2 queue or null, $3 type or null,
+ * $4 finished at or after (null: any), $5 finished before (null: any)
+ */
+export const deadPick = (schema: string, limit: string): string => `picked AS MATERIALIZED (
+  SELECT id FROM ${quoteIdent(schema)}.jobs
+  WHERE status = 'dead' AND id > $1::uuid
+    AND ($2::text IS NULL OR queue = $2::text)
+    AND ($3::text IS NULL OR type = $3::text)
+    AND ($4::timestamptz IS NULL OR finished_at >= $4::timestamptz)
+    AND ($5::timestamptz IS NULL OR finished_at < $5::timestamptz)
+  ORDER BY id
+  LIMIT ${limit}
+  FOR UPDATE SKIP LOCKED
+)`;
