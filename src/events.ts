@@ -30,8 +30,12 @@ export type WorkerEvents = {
   "job:lease-lost": { job: Job };
   /** Shutdown passed its timeout and the job was put back to be claimed again. */
   "job:released": { job: Job };
-  /** The maintenance loop found jobs whose lease had passed (their worker died or stalled) and put them back or to dead. */
-  "jobs:rescued": { count: number; dead: number; ids: string[] };
+  /**
+   * The maintenance loop found jobs whose lease had passed (their worker died
+   * or stalled) and put them back or to dead; `released` of them had never
+   * started and went back to `queued` without spending an attempt.
+   */
+  "jobs:rescued": { count: number; dead: number; released: number; ids: string[] };
   /** The maintenance loop deleted finished jobs past their retention age (see the `retention` option). */
   /** The scheduler enqueued the jobs of due ticks of recurring schedules (see `queue.schedule`). */
   "jobs:scheduled": { enqueued: number; schedules: string[] };

@@ -11,6 +11,12 @@ export interface JobErrorRecord {
   at: string;
   message: string;
   stack?: string;
+  /**
+   * Set on the entry the rescuer writes when it puts back a job whose worker
+   * died while holding it in its buffer, before its handler started: no
+   * attempt was spent.
+   */
+  unstarted?: true;
 }
 
 /** A job as stored. Dates are `Date`s; `payload` and `result` are the JSON that went in. */
@@ -30,15 +36,24 @@ export interface Job<Payload = unknown, Result = unknown> {
   /** Per-job handler timeout, overriding the worker's per-type one. */
   timeoutMs: number | null;
   idempotencyKey: string | null;
-  /** The worker holding the lease while `running`. */
+  /** The worker holding the lease while `running`; null in every other state. */
   lockedBy: string | null;
   /** The lease deadline while `running`. */
   lockedUntil: Date | null;
+  /**
+   * The message of the latest failed attempt. It stays after a later attempt
+   * succeeds (the job's history is kept), so read it together with `status`.
+   */
   lastError: string | null;
+  /** The newest entries of the job's failure history (up to 10). */
   errors: JobErrorRecord[];
   result: Result | null;
   createdAt: Date;
   updatedAt: Date;
+  /**
+   * When the latest attempt's handler started. Null before the first attempt,
+   * and while a claimed job waits in a worker's buffer for a free slot.
+   */
   startedAt: Date | null;
   finishedAt: Date | null;
 }

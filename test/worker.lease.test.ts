@@ -302,7 +302,7 @@ describe("rescue", () => {
     const succeeded = nextEvent(worker, "job:succeeded", (e) => e.job.id === retryable.id);
     await worker.start();
     await succeeded;
-    expect(await jobRow(db.pool, db.schema, retryable.id)).toMatchObject({ status: "succeeded", attempts: 2, locked_by: "survivor", result: "recovered" });
+    expect(await jobRow(db.pool, db.schema, retryable.id)).toMatchObject({ status: "succeeded", attempts: 2, locked_by: null, result: "recovered" });
     expect(ran).toEqual([retryable.id]);
     expect((await jobRow(db.pool, db.schema, spent.id)).status).toBe("dead");
   });

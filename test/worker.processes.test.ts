@@ -136,8 +136,8 @@ describe("workers in several processes", () => {
       if (job.status !== "succeeded" || job.attempts !== 1) problems.push(`${job.id}: ${job.status} after ${job.attempts} attempts`);
       if (runs.length !== 1) problems.push(`${job.id}: ${runs.length} executions`);
       else if (runs[0]!.finished_at === null || runs[0]!.outcome !== "returned") problems.push(`${job.id}: execution did not finish`);
-      else if (runs[0]!.worker_id !== job.locked_by || job.result?.by !== job.locked_by) {
-        problems.push(`${job.id}: ran on ${runs[0]!.worker_id}, completed as ${job.locked_by}, result ${JSON.stringify(job.result)}`);
+      else if (job.result?.by !== runs[0]!.worker_id || job.locked_by !== null) {
+        problems.push(`${job.id}: ran on ${runs[0]!.worker_id}, result ${JSON.stringify(job.result)}, still locked by ${job.locked_by}`);
       }
     }
     expect(problems).toEqual([]);
@@ -233,6 +233,76 @@ describe("a worker process killed with SIGKILL mid-job", () => {
         expect(runs).toHaveLength(1);
       }
     }
+    expect(trouble).toEqual([]);
+  });
+});
+
+describe("a worker process killed with SIGKILL while jobs wait in its buffer", () => {
+  it("charges an attempt only to jobs whose handler started; the buffered ones go back unspent and run", async () => {
+    const JOBS = 3000;
+    // Short jobs at concurrency 10: the worker claims far ahead of its slots.
+    const child = await spawnWorker({ url: db.url, schema: db.schema, workerId: "doomed", concurrency: 10, leaseMs: 2000, heartbeatMs: 500, jobMs: 0 });
+    const results = await queue.enqueueMany(
+      Array.from({ length: JOBS }, (_, i) => ({ type: "work", payload: { i }, options: { maxAttempts: 1 } })),
+    );
+    const ids = results.map((r) => r.job.id);
+    // Kill it while it holds jobs it has claimed but not started.
+    await waitFor(async () => {
+      if (jobEvents(child).length < 100) return false;
+      const { rows } = await db.pool.query(
+        `SELECT count(*)::int AS n FROM "${db.schema}".jobs WHERE status = 'running' AND started_at IS NULL AND locked_by = 'doomed'`,
+      );
+      return rows[0].n >= 20;
+    }, "the child to hold at least 20 claimed jobs it has not started", 30_000);
+    child.kill("SIGKILL");
+    await within(child.exited, 10_000, "the child to die");
+
+    const { rows: heldRows } = await db.pool.query(
+      `SELECT id FROM "${db.schema}".jobs WHERE status = 'running' AND started_at IS NULL AND locked_by = 'doomed'`,
+    );
+    const held = new Set(heldRows.map((r) => r.id as string));
+    expect(held.size).toBeGreaterThan(0);
+
+    const trouble: Trouble[] = [];
+    const rescuer = await startInProcess("rescuer", { jobMs: 0, rescueIntervalMs: 200 }, trouble);
+    const rescued: WorkerEvents["jobs:rescued"][] = [];
+    rescuer.on("jobs:rescued", (e) => rescued.push(e));
+    await waitFor(async () => {
+      const counts = await countByStatus();
+      return (counts.succeeded ?? 0) + (counts.dead ?? 0) === JOBS;
+    }, "every job to finish", 60_000);
+
+    const jobs = await jobRows(ids);
+    const byJob = groupByJob(await readExecutions(db.pool, db.schema));
+    const problems: string[] = [];
+    let released = 0;
+    for (const id of ids) {
+      const job = jobs.get(id)!;
+      const runs = byJob.get(id) ?? [];
+      const onDoomed = runs.filter((r) => r.worker_id === "doomed");
+      if (job.status === "dead") {
+        // Only a job the killed worker had started may have been charged
+        // (its handler may have been killed before it recorded its run, or
+        // after it returned but before the outcome was written), never one
+        // it only held.
+        if (held.has(id)) problems.push(`${id} is dead though the killed worker only held it`);
+        continue;
+      }
+      if (job.status !== "succeeded") problems.push(`${id} ended ${job.status}`);
+      if (runs.filter((r) => r.outcome === "returned").length !== 1) problems.push(`${id} returned ${runs.length} times`);
+      if (held.has(id) && onDoomed.length === 0) {
+        released++;
+        // Back without an attempt spent: one entry in the history says why.
+        if (job.result?.by !== "rescuer") problems.push(`${id} was finished by ${job.result?.by}`);
+        if (job.attempts !== 2 || job.max_attempts !== 2) problems.push(`${id}: attempts ${job.attempts}, max ${job.max_attempts}`);
+        if (!job.errors.some((e: { unstarted?: boolean; message: string }) => e.unstarted === true && e.message.includes("doomed"))) {
+          problems.push(`${id}: no record of its release in ${JSON.stringify(job.errors)}`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(released).toBeGreaterThan(0);
+    expect(rescued.reduce((n, e) => n + e.released, 0)).toBeGreaterThanOrEqual(released);
     expect(trouble).toEqual([]);
   });
 });

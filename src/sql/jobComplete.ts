@@ -7,8 +7,9 @@ import { quoteIdent } from "../schema-name.js";
  * changed; a missing id means this worker had lost the job.
  *
  * The statement is the schema's `job_complete` function
- * (migrations/3_batch_writes.sql), whose planner settings pin the plan to one
- * primary-key probe per id, whatever the table's statistics say.
+ * (migrations/5_started_and_probes.sql), whose planner settings pin the plan to
+ * one index probe per id, whatever the table's statistics say. It clears
+ * `locked_by`, which names the lease holder only while a job runs.
  *
  * $1 ids, $2 attempts, $3 results as JSON text (null: none), $4 worker id
  */
@@ -16,18 +17,19 @@ export const jobComplete = (schema: string): Statement =>
   statement(schema, "jobComplete", `SELECT id FROM ${quoteIdent(schema)}.job_complete($1::uuid[], $2::int[], $3::text[], $4::text)`);
 
 /**
- * Which of these attempts this worker already completed: after a write whose
- * reply was lost (the connection dropped after the commit), the retried write
- * matches nothing, and this tells "already done" from "lease lost". Only this
- * worker's own completion can leave its id and attempt on a succeeded row.
+ * The attempts among these ids that are already `succeeded`: after a write
+ * whose reply was lost (the connection dropped after the commit), the retried
+ * write matches nothing, and this tells "already done" from "lease lost".
+ * Attempt numbers only grow, so a succeeded row at the attempt this worker
+ * claimed was finished by this worker's own write. The caller matches the
+ * attempts; the statement only probes the ids (no join the planner could turn
+ * into a scan).
  *
- * $1 ids, $2 attempts, $3 worker id
+ * $1 ids
  */
 export const jobCompleted = (schema: string): Statement =>
   statement(
     schema,
     "jobCompleted",
-    `SELECT j.id FROM ${quoteIdent(schema)}.jobs AS j
-JOIN unnest($1::uuid[], $2::int[]) AS u(id, attempt) ON j.id = u.id AND j.attempts = u.attempt
-WHERE j.status = 'succeeded' AND j.locked_by = $3`,
+    `SELECT id, attempts FROM ${quoteIdent(schema)}.jobs WHERE id = ANY($1::uuid[]) AND status = 'succeeded'`,
   );

@@ -11,8 +11,8 @@ export const ERROR_HISTORY_LIMIT = 10;
  * Returns each changed id with its new status and run_at.
  *
  * The statement is the schema's `job_fail` function
- * (migrations/3_batch_writes.sql), whose planner settings pin the plan to one
- * primary-key probe per id, whatever the table's statistics say.
+ * (migrations/5_started_and_probes.sql), whose planner settings pin the plan to one
+ * index probe per id, whatever the table's statistics say.
  *
  * $1 ids, $2 attempts, $3 messages, $4 stacks, $5 retry delays ms,
  * $6 permanent flags, $7 worker id

@@ -3,13 +3,14 @@ import { quoteIdent } from "../schema-name.js";
 
 /**
  * Extends the leases of many jobs this worker holds, in one statement, fenced
- * like `jobComplete` on (id, worker id, attempt). It touches only
- * `locked_until`, which no index covers, so it can be a HOT update. Returns
- * the ids still held; a missing id is a lost lease.
+ * like `jobComplete` on (id, worker id, attempt), and marks the ones whose
+ * handler just started (`started_at`, null while a claimed job was only held
+ * in the buffer). It touches only columns no index covers, so it can be a HOT
+ * update. Returns the ids still held; a missing id is a lost lease.
  *
  * The statement is the schema's `job_heartbeat` function
- * (migrations/3_batch_writes.sql), whose planner settings pin the plan to one
- * primary-key probe per id, whatever the table's statistics say.
+ * (migrations/5_started_and_probes.sql), whose planner settings pin the plan to one
+ * index probe per id, whatever the table's statistics say.
  *
  * $1 ids, $2 attempts, $3 worker id, $4 lease ms
  */

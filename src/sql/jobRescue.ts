@@ -3,11 +3,21 @@ import { quoteIdent } from "../schema-name.js";
 import { ERROR_HISTORY_LIMIT } from "./jobFail.js";
 
 /**
+ * How many releases without an attempt spent (the job was held, never
+ * started, and its worker died) a job's error history may show before the
+ * next one is charged like any other lease expiry. It keeps a job that kills
+ * its worker before the start is recorded from coming back for free forever.
+ */
+export const UNSTARTED_RELEASE_LIMIT = 3;
+
+/**
  * Lease rescue: running jobs whose lease passed (their worker died or
- * stalled) go back to `failed`, runnable now, or to `dead` when no attempts
- * are left, with the reason in their error history. Runs only in the session
- * that wins the transaction-scoped advisory lock $1, so one worker in the
- * cluster does it at a time; at most $2 rows per call.
+ * stalled). One that never started goes back to `queued` without spending an
+ * attempt; the others go to `failed`, runnable now, or to `dead` when no
+ * attempts are left, with the reason in their error history. Runs only in the
+ * session that wins the transaction-scoped advisory lock $1, so one worker in
+ * the cluster does it at a time; at most $2 rows per call. The statement is
+ * the schema's `job_rescue` function (migrations/5_started_and_probes.sql).
  *
  * $1 lock key, $2 limit, $3 channel
  */
@@ -15,31 +25,5 @@ export const jobRescue = (schema: string): Statement =>
   statement(
     schema,
     "jobRescue",
-    `WITH lock AS MATERIALIZED (
-  SELECT pg_try_advisory_xact_lock($1) AS held
-), expired AS MATERIALIZED (
-  SELECT id FROM ${quoteIdent(schema)}.jobs
-  WHERE status = 'running' AND locked_until < now() AND (SELECT held FROM lock)
-  ORDER BY locked_until
-  LIMIT $2
-  FOR UPDATE SKIP LOCKED
-), upd AS (
-  UPDATE ${quoteIdent(schema)}.jobs AS j
-  SET status = CASE WHEN j.attempts >= j.max_attempts THEN 'dead' ELSE 'failed' END,
-      run_at = CASE WHEN j.attempts >= j.max_attempts THEN j.run_at ELSE now() END,
-      finished_at = CASE WHEN j.attempts >= j.max_attempts THEN now() END,
-      last_error = 'Lease expired: worker ' || j.locked_by || ' stopped heartbeating (it crashed, was killed or stalled)',
-      errors = jsonb_path_query_array(
-        j.errors || jsonb_build_array(jsonb_build_object(
-          'attempt', j.attempts, 'at', now(),
-          'message', 'Lease expired: worker ' || j.locked_by || ' stopped heartbeating (it crashed, was killed or stalled)')),
-        '$[last-${ERROR_HISTORY_LIMIT - 1} to last]'),
-      locked_until = NULL, updated_at = now()
-  FROM expired
-  WHERE j.id = expired.id
-  RETURNING j.id, j.status, j.queue
-), wake AS (
-  SELECT pg_notify($3, q.queue) FROM (SELECT DISTINCT queue FROM upd WHERE status = 'failed') q
-)
-SELECT id, status FROM upd WHERE (SELECT count(*) FROM wake) >= 0`,
+    `SELECT id, status FROM ${quoteIdent(schema)}.job_rescue($1::bigint, $2::int, $3::text, ${ERROR_HISTORY_LIMIT}, ${UNSTARTED_RELEASE_LIMIT})`,
   );

@@ -8,8 +8,8 @@ import { quoteIdent } from "../schema-name.js";
  * at shutdown. Fenced like `jobComplete`; returns changed ids and run_at.
  *
  * The statement is the schema's `job_snooze` function
- * (migrations/3_batch_writes.sql), whose planner settings pin the plan to one
- * primary-key probe per id, whatever the table's statistics say.
+ * (migrations/5_started_and_probes.sql), whose planner settings pin the plan to one
+ * index probe per id, whatever the table's statistics say.
  *
  * $1 ids, $2 attempts, $3 delays ms, $4 worker id, $5 channel
  */

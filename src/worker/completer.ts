@@ -8,6 +8,8 @@ export type Outcome =
   | { kind: "failed"; runAt: Date }
   | { kind: "dead" }
   | { kind: "snoozed"; runAt: Date }
+  /** The lease was extended (a heartbeat, or the mark that a held job started). */
+  | { kind: "held" }
   /** The row was no longer running under this worker at this attempt: nothing was written. */
   | { kind: "lost" };
 
@@ -144,7 +146,10 @@ export const completeWriter = (run: RunStatement, sql: { complete: Statement; co
     const succeeded: Outcome = { kind: "succeeded" };
     const outcomes = new Map(rows.map((r) => [r.id as string, succeeded]));
     if (retried && outcomes.size < batch.length) {
-      for (const r of await run(sql.completed, [ids, attempts, workerId])) outcomes.set(r.id, succeeded);
+      const claimed = new Map(batch.map((b) => [b.job.id, b.job.attempts]));
+      for (const r of await run(sql.completed, [ids])) {
+        if (claimed.get(r.id) === r.attempts) outcomes.set(r.id, succeeded);
+      }
     }
     return outcomes;
   },
@@ -165,6 +170,19 @@ export const failWriter = (run: RunStatement, sql: Statement, workerId: string):
     return new Map(
       rows.map((r) => [r.id as string, (r.status === "dead" ? { kind: "dead" } : { kind: "failed", runAt: r.run_at }) as Outcome]),
     );
+  },
+});
+
+/**
+ * Writes the marks that held jobs started: one heartbeat over the batch,
+ * which sets `started_at` and extends each lease from the short hold to the
+ * full lease.
+ */
+export const startWriter = (run: RunStatement, sql: Statement, workerId: string, leaseMs: number): BatchWriter<null> => ({
+  async write(batch) {
+    const rows = await run(sql, [batch.map((b) => b.job.id), batch.map((b) => b.job.attempts), workerId, leaseMs]);
+    const held: Outcome = { kind: "held" };
+    return new Map(rows.map((r) => [r.id as string, held]));
   },
 });
 

