@@ -289,7 +289,10 @@ describe("a worker process killed with SIGKILL while jobs wait in its buffer", (
         continue;
       }
       if (job.status !== "succeeded") problems.push(`${id} ended ${job.status}`);
-      if (runs.filter((r) => r.outcome === "returned").length !== 1) problems.push(`${id} returned ${runs.length} times`);
+      // At least once: a job may have run on the killed worker too (killed
+      // before its outcome, or its start, was written); after the kill, once.
+      const after = runs.filter((r) => r.worker_id !== "doomed");
+      if (after.length > 1) problems.push(`${id} ran ${after.length} times after the kill`);
       if (held.has(id) && onDoomed.length === 0) {
         released++;
         // Back without an attempt spent: one entry in the history says why.
