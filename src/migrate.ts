@@ -31,6 +31,14 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL("../migrations", import.meta
  * await migrate({ connectionString: process.env.DATABASE_URL });
  */
 export async function migrate(options: MigrateOptions = {}): Promise<MigrateResult> {
+  return applyMigrations(options, MIGRATIONS_DIR);
+}
+
+/**
+ * `migrate()` from a folder of migration files: the shipped one, or (in
+ * tests) a folder holding only the first few, to make an older schema.
+ */
+export async function applyMigrations(options: MigrateOptions, directory: string): Promise<MigrateResult> {
   const opts = parse(migrateOptionsSchema, options, "options");
   const schema = opts.schema ?? DEFAULT_SCHEMA;
   const connectionString = opts.connectionString ?? process.env.DATABASE_URL;
@@ -54,7 +62,7 @@ export async function migrate(options: MigrateOptions = {}): Promise<MigrateResu
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
     await client.query(`SET search_path TO ${quoteIdent(schema)}`);
     await client.query(schemaMigrationsTableCreate);
-    const done = await runMigrations({ client }, MIGRATIONS_DIR, { logger: () => {} });
+    const done = await runMigrations({ client }, directory, { logger: () => {} });
     const applied = done.filter((m) => m.id > 0).map((m) => m.fileName);
     for (const name of applied) log(`applied ${name} to schema ${schema}`);
     if (applied.length === 0) log(`schema ${schema} is up to date`);

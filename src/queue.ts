@@ -55,6 +55,7 @@ import type {
 } from "./types.js";
 import { loadTracing, startProducerSpan, tracingUnknown } from "./tracing.js";
 import { uuidv7 } from "./uuid.js";
+import { assertSchemaVersion } from "./schema-version.js";
 import { TypedEmitter, type QueueEvents } from "./events.js";
 import { parse, schemaMismatch } from "./validate.js";
 
@@ -149,6 +150,7 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
   };
   readonly #wake: WakeDebounce;
   #closed: Promise<void> | undefined;
+  #schemaChecked: Promise<void> | undefined;
 
   constructor(options: QueueOptions<S> = {}) {
     super();
@@ -587,8 +589,25 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
     if (queues.length > 0) this.#wake.trail(queues);
   }
 
-  #run(client: Executor | undefined, sql: Statement, values: unknown[]): Promise<any[]> {
-    return client ? run(client, sql, values, false) : run(this.#handle.pool, sql, values, true);
+  async #run(client: Executor | undefined, sql: Statement, values: unknown[]): Promise<any[]> {
+    if (client) return run(client, sql, values, false);
+    await this.#schemaReady();
+    return run(this.#handle.pool, sql, values, true);
+  }
+
+  /**
+   * The first call on the Queue's own pool checks the schema version once
+   * (see schema-version.ts); a failure is not kept, so a call after
+   * `npx djps migrate` succeeds. Calls inside the caller's transaction
+   * (`{ client }`) skip it: they must not wait for a pool connection the
+   * transaction may itself be holding, nor risk an error that aborts it.
+   */
+  #schemaReady(): Promise<void> {
+    this.#schemaChecked ??= assertSchemaVersion(this.#handle.pool, this.#schema).catch((error: unknown) => {
+      this.#schemaChecked = undefined;
+      throw error;
+    });
+    return this.#schemaChecked;
   }
 
   #assertOpen(): void {

@@ -66,7 +66,7 @@ describe("djps status", () => {
 
   it("fails with one line when the schema was never migrated, and without a database", async () => {
     const missing = fails(await runCli(["status", "--schema", "never_migrated_here"], { DATABASE_URL: db.url }), 1);
-    expect(missing).toMatch(/does not exist.*djps migrate/);
+    expect(missing).toMatch(/has no jobs table.*djps migrate --schema never_migrated_here/);
     expect(fails(await runCli(["status"]), 1)).toMatch(/DATABASE_URL/);
     expect(fails(await djps("status", "--bogus"), 2)).toMatch(/--bogus/);
   });

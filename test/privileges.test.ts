@@ -38,7 +38,7 @@ describe("least privilege", () => {
 
   it("after grant(), the runtime role enqueues and works jobs but cannot drop, alter or truncate", async () => {
     const statements = await grant({ connectionString: db.url, schema: db.schema, role });
-    expect(statements).toHaveLength(3);
+    expect(statements).toHaveLength(4);
 
     const queue = new Queue({ connectionString: runtimeUrl, schema: db.schema });
     const worker = new Worker({ t: async (p: { n: number }) => p.n * 2 }, { connectionString: runtimeUrl, schema: db.schema });
@@ -67,7 +67,8 @@ describe("least privilege", () => {
           `TRUNCATE "${db.schema}".jobs`,
           `DROP SCHEMA "${db.schema}" CASCADE`,
           `CREATE TABLE "${db.schema}".evil (x int)`,
-          `SELECT * FROM "${db.schema}".migrations`,
+          `DELETE FROM "${db.schema}".migrations`,
+          `UPDATE "${db.schema}".schema_versions SET breaking = false`,
         ]) {
           await expect(client.query(ddl), ddl).rejects.toThrow(/must be owner|permission denied/);
         }
@@ -91,6 +92,7 @@ describe("least privilege", () => {
     expect(statements).toEqual([
       'GRANT USAGE ON SCHEMA "djps" TO "app_rt"',
       'GRANT SELECT, INSERT, UPDATE, DELETE ON "djps"."jobs", "djps"."queues", "djps"."schedules" TO "app_rt"',
+      'GRANT SELECT ON "djps"."migrations", "djps"."schema_versions" TO "app_rt"',
       'GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA "djps" TO "app_rt"',
     ]);
   });

@@ -3,12 +3,16 @@ import { quoteIdent } from "../schema-name.js";
 /** The tables Queue and Worker read and write (not the migrations bookkeeping). */
 export const RUNTIME_TABLES = ["jobs", "queues", "schedules"] as const;
 
+/** The bookkeeping Queue and Worker only read, to check the schema version. */
+export const VERSION_TABLES = ["migrations", "schema_versions"] as const;
+
 /**
  * What a runtime role needs to run Queue and Worker, and nothing more: use the
  * schema, read and write the runtime tables (DELETE too: retention prunes
- * finished jobs), call the schema's functions. No DDL, no
- * TRUNCATE, no ownership: such a role cannot drop or alter djps's tables, and
- * it cannot touch the migrations bookkeeping.
+ * finished jobs), call the schema's functions, and read (only read) the
+ * migrations bookkeeping to check the schema version. No DDL, no TRUNCATE, no
+ * ownership: such a role cannot drop or alter djps's tables, and it cannot
+ * change the migrations bookkeeping.
  */
 export function schemaGrant(schema: string, role: string): string[] {
   const s = quoteIdent(schema);
@@ -16,6 +20,7 @@ export function schemaGrant(schema: string, role: string): string[] {
   return [
     `GRANT USAGE ON SCHEMA ${s} TO ${r}`,
     `GRANT SELECT, INSERT, UPDATE, DELETE ON ${RUNTIME_TABLES.map((t) => `${s}.${quoteIdent(t)}`).join(", ")} TO ${r}`,
+    `GRANT SELECT ON ${VERSION_TABLES.map((t) => `${s}.${quoteIdent(t)}`).join(", ")} TO ${r}`,
     `GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ${s} TO ${r}`,
   ];
 }

@@ -13,7 +13,7 @@ import { scheduleAdvance } from "../sql/scheduleAdvance.js";
 import { scheduleList } from "../sql/scheduleList.js";
 import { jobsChannel, schemaName } from "../schema-name.js";
 import { loadTracing, rememberProducer, traceExecution, tracingOn } from "../tracing.js";
-import { schemaCheck } from "../sql/schemaCheck.js";
+import { assertSchemaVersion } from "../schema-version.js";
 import { jobClaim } from "../sql/jobClaim.js";
 import { jobComplete, jobCompleted } from "../sql/jobComplete.js";
 import { jobFail } from "../sql/jobFail.js";
@@ -246,10 +246,7 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
     this.#state = "starting";
     await loadTracing();
     try {
-      const [row] = await run(this.#handle.pool, schemaCheck(this.#schema), [], true);
-      if (!row?.t) {
-        throw new ConfigError(`Schema \`${this.#schema}\` has no jobs table: run \`npx djps migrate --schema ${this.#schema}\` first`);
-      }
+      await assertSchemaVersion(this.#handle.pool, this.#schema);
       if (this.#listen) {
         this.#notifier = new Notifier(this.#handle.pool, this.#channel, {
           onNotify: (queue) => {
