@@ -92,13 +92,64 @@ export class SnoozeJob extends DjpsError {
   }
 }
 
-/** Turns anything thrown into an `Error`, so every catch handles one shape. */
+/**
+ * Turns anything thrown into an `Error` with a string message, so every
+ * catch handles one shape. It never throws itself: a handler may throw a
+ * null-prototype object, a Proxy whose traps throw, a revoked Proxy, an Error
+ * whose `message` is a number or a getter that throws. An `Error` with a
+ * readable string message comes back as it is (its class kept); anything else
+ * becomes a new `Error` whose `cause` is the original value.
+ */
 export function coerceError(thrown: unknown): Error {
-  if (thrown instanceof Error) return thrown;
-  if (typeof thrown === "string") return new Error(thrown);
   try {
-    return new Error(`Non-error thrown: ${JSON.stringify(thrown)}`);
+    if (thrown instanceof Error) {
+      const message = readProperty(thrown, "message");
+      if (typeof message === "string" && typeof readProperty(thrown, "name") === "string") return thrown;
+      const name = readProperty(thrown, "name");
+      const text = textOf(message);
+      return new Error(typeof name === "string" && name !== "Error" ? `${name}: ${text}` : text, { cause: thrown });
+    }
   } catch {
-    return new Error(`Non-error thrown: ${String(thrown)}`);
+    // `instanceof` itself can throw (a Proxy's getPrototypeOf trap): fall through.
   }
+  if (typeof thrown === "string") return new Error(thrown);
+  return new Error(`Non-error thrown: ${textOf(thrown)}`, { cause: thrown });
+}
+
+/** `value[key]`, or undefined when reading it throws. */
+function readProperty(value: object, key: string): unknown {
+  try {
+    return (value as Record<string, unknown>)[key];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Readable text for any value, never throwing: strings as they are, other
+ * primitives through `String`, objects as JSON when they can be, else their
+ * own `String()`, else a placeholder.
+ */
+export function textOf(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (value === null || (typeof value !== "object" && typeof value !== "function")) {
+    try {
+      return String(value);
+    } catch {
+      return "[unprintable value]";
+    }
+  }
+  try {
+    const json = JSON.stringify(value);
+    if (typeof json === "string") return json;
+  } catch {
+    // a cycle, a throwing toJSON or getter, a BigInt inside: try String()
+  }
+  try {
+    const text = String(value);
+    if (typeof text === "string") return text;
+  } catch {
+    // no usable toString (a null-prototype object) or one that throws
+  }
+  return "[unprintable value]";
 }

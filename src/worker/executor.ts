@@ -80,13 +80,24 @@ const MAX_SNOOZE_MS = 10 * 365 * 24 * 3600 * 1000;
  * fail again on every retry), lone surrogates are replaced, and both are capped.
  */
 export function failureText(error: Error): { message: string; stack: string | null } {
-  return {
-    message: storableText(error.message || error.name || "Error"),
-    stack: error.stack ? storableText(error.stack) : null,
-  };
+  // Read defensively: the worker relies on this to record any failure at all.
+  const message = textProperty(error, "message") || textProperty(error, "name") || "Error";
+  const stack = textProperty(error, "stack");
+  return { message: storableFailure(message), stack: stack ? storableFailure(stack) : null };
 }
 
-function storableText(text: string): string {
+/** A string property of an error, or "" when it is missing, not a string, or its getter throws. */
+function textProperty(error: Error, key: "message" | "name" | "stack"): string {
+  try {
+    const value: unknown = error[key];
+    return typeof value === "string" ? value : "";
+  } catch {
+    return "";
+  }
+}
+
+/** Text as a failure message can store it: capped, no NUL, no lone surrogates. */
+export function storableFailure(text: string): string {
   const capped = text.length > MAX_ERROR_TEXT ? `${text.slice(0, MAX_ERROR_TEXT - 1)}\u2026` : text;
   return capped.replace(/\u0000/g, "\uFFFD").toWellFormed();
 }
@@ -100,6 +111,15 @@ function snoozeVerdict(delayMs: unknown): Verdict {
   const shown = typeof delayMs === "number" ? `\`${delayMs}\` (number)` : describe(delayMs);
   const error = new TypeError(`Expected the snooze delay to be a number of milliseconds from 0 to ${MAX_SNOOZE_MS}, got ${shown}`);
   return { kind: "fail", error, permanent: false };
+}
+
+/** The thrown value as a snooze, if it is one (`instanceof` on a hostile Proxy can throw). */
+function snoozeOf(thrown: unknown): SnoozeJob | undefined {
+  try {
+    return thrown instanceof SnoozeJob ? thrown : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The largest result stored (results are for small summaries; big data belongs elsewhere). */
@@ -137,7 +157,8 @@ export async function execute(attempt: Attempt, spec: ResolvedHandler, ctx: JobC
     const reason = attempt.reason;
     if (reason instanceof AbortReason && reason.why !== "timeout") return { kind: "abandon" };
     if (reason instanceof AbortReason) return { kind: "fail", error: reason, permanent: false };
-    if (thrown instanceof SnoozeJob) return snoozeVerdict(thrown.delayMs);
+    const snoozed = snoozeOf(thrown);
+    if (snoozed) return snoozeVerdict(snoozed.delayMs);
     const error = coerceError(thrown);
     return { kind: "fail", error, permanent: error instanceof PermanentJobError };
   } finally {

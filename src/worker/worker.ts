@@ -27,7 +27,7 @@ import { parse } from "../validate.js";
 import { failureNumber, retryDelayMs } from "./backoff.js";
 import { Batcher, completeWriter, failWriter, snoozeWriter, startWriter, type FailData, type Outcome } from "./completer.js";
 import { Attempt } from "./attempt.js";
-import { AbortReason, execute, failureText, type Handler, type JobContext, type ResolvedHandler } from "./executor.js";
+import { AbortReason, execute, failureText, storableFailure, type Handler, type JobContext, type ResolvedHandler, type Verdict } from "./executor.js";
 import { Ticker } from "./heartbeat.js";
 import { Prefetch } from "./prefetch.js";
 import type { Handlers, WorkerOptions } from "./types.js";
@@ -451,49 +451,71 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
     void this.#runJob(entry);
   }
 
+  /**
+   * Runs one attempt and records its outcome. Nothing on this path may leave
+   * the attempt hanging: whatever throws (a helper fed a hostile value, the
+   * tracing wrapper) still frees the slot and fails the attempt, and nothing
+   * escapes as an unhandled rejection.
+   */
   async #runJob(entry: Attempt): Promise<void> {
     const job = entry.job;
     const spec = this.#handlers.get(job.type)!;
-    const verdict = tracingOn()
-      ? await traceExecution(job, job.attempts, () => execute(entry, spec, this.#context(entry)), (v) => (v.kind === "fail" ? v.error : undefined))
-      : await execute(entry, spec, this.#context(entry));
+    let verdict: Verdict;
+    try {
+      verdict = tracingOn()
+        ? await traceExecution(job, job.attempts, () => execute(entry, spec, this.#context(entry)), (v) => (v.kind === "fail" ? v.error : undefined))
+        : await execute(entry, spec, this.#context(entry));
+    } catch (thrown) {
+      verdict = { kind: "fail", error: coerceError(thrown), permanent: false };
+    }
     // Only this attempt's own entry: a newer attempt of the job may have taken its place.
     if (this.#running.get(job.id) === entry) this.#running.delete(job.id);
     const durationMs = performance.now() - entry.startedAt;
-    this.#prefetch.observe(durationMs);
-    this.#slotsStuck = false;
-    this.#fillSlots();
-    if (this.#running.size === 0) this.#drained?.();
-    this.#waker.wake(false);
-    let write: Promise<Outcome>;
-    let error: Error | undefined;
-    switch (verdict.kind) {
-      case "complete":
-        write = this.#completes.push(job, verdict.result);
-        break;
-      case "fail":
-        error = verdict.error;
-        write = this.#fails.push(job, {
-          ...failureText(error),
-          delayMs: retryDelayMs(failureNumber(job), spec.backoff),
-          permanent: verdict.permanent,
-        });
-        break;
-      case "snooze":
-        write = this.#snoozes.push(job, verdict.delayMs);
-        break;
-      case "abandon": {
-        const reason = entry.reason!;
-        if (reason.why !== "shutdown") return;
-        write = this.#snoozes.push(job, 0);
-        break;
-      }
+    try {
+      this.#prefetch.observe(durationMs);
+      this.#slotsStuck = false;
+      this.#fillSlots();
+    } finally {
+      if (this.#running.size === 0) this.#drained?.();
+      this.#waker.wake(false);
     }
+    let write: Promise<Outcome> | undefined;
+    let error: Error | undefined;
+    try {
+      ({ write, error } = this.#record(job, spec, verdict, entry));
+    } catch (thrown) {
+      // The last resort: record a failure that cannot itself fail to build.
+      error = new Error(`The attempt could not be recorded as it ended: ${coerceError(thrown).message}`);
+      verdict = { kind: "fail", error, permanent: false };
+      write = this.#fails.push(job, { message: storableFailure(error.message), stack: null, delayMs: retryDelayMs(failureNumber(job), spec.backoff), permanent: false });
+    }
+    if (!write) return;
     try {
       const outcome = await write;
       this.#announce(job, verdict.kind, outcome, error, durationMs, verdict.kind === "complete" ? verdict.result : undefined);
     } catch (failure) {
       this.#logger.error({ jobId: job.id, error: coerceError(failure).message }, "could not record the job's outcome; its lease will pass and it will be rescued");
+    }
+  }
+
+  /** Queues the write that records a verdict; none for an attempt cut off by a lost lease. */
+  #record(job: Job, spec: ResolvedHandler, verdict: Verdict, entry: Attempt): { write: Promise<Outcome> | undefined; error: Error | undefined } {
+    switch (verdict.kind) {
+      case "complete":
+        return { write: this.#completes.push(job, verdict.result), error: undefined };
+      case "fail": {
+        const error = verdict.error;
+        const write = this.#fails.push(job, {
+          ...failureText(error),
+          delayMs: retryDelayMs(failureNumber(job), spec.backoff),
+          permanent: verdict.permanent,
+        });
+        return { write, error };
+      }
+      case "snooze":
+        return { write: this.#snoozes.push(job, verdict.delayMs), error: undefined };
+      case "abandon":
+        return { write: entry.reason?.why === "shutdown" ? this.#snoozes.push(job, 0) : undefined, error: undefined };
     }
   }
 
