@@ -15,6 +15,7 @@ import { pruneCommand } from "./cli/prune.js";
 import { queuesCommand } from "./cli/queues.js";
 import { schedulesCommand } from "./cli/schedules.js";
 import { statusCommand } from "./cli/status.js";
+import { printable } from "./cli/printable.js";
 
 const commands: readonly Command[] = [migrateCommand, grantCommand, statusCommand, jobsCommand, dlqCommand, queuesCommand, schedulesCommand, pruneCommand];
 
@@ -67,7 +68,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** One line, whatever the message holds. */
-const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, " ").trim();
+const oneLine = (text: string): string => printable(text.replace(/\s*\n\s*/g, " ").trim());
 
 function report(error: unknown): number {
   const debug = Boolean(process.env.DJPS_DEBUG) && process.env.DJPS_DEBUG !== "0";

@@ -26,7 +26,11 @@ const SCHEMA_TEXT =
 /** The PostgreSQL schema djps lives in: the one identifier spliced into SQL, so it is strict. */
 export const schemaNameSchema = z
   .string({ error: SCHEMA_TEXT })
-  .regex(/^[a-z_][a-z0-9_]{0,39}$/, { error: SCHEMA_TEXT });
+  .regex(/^[a-z_][a-z0-9_]{0,39}$/, { error: SCHEMA_TEXT })
+  // PostgreSQL's own schemas: djps's tables must never land among the catalogs.
+  .refine((s) => !s.startsWith("pg_") && s !== "information_schema", {
+    error: "a schema of its own, not a system schema (`pg_*` or `information_schema`)",
+  });
 
 export const intSchema = (min: number, max: number) => {
   const text = `an integer from ${min} to ${max}`;
@@ -44,8 +48,12 @@ export const idempotencyKeySchema = z
   .max(512, { error: KEY_TEXT })
   .refine((s) => !s.includes("\u0000") && s.isWellFormed(), { error: `${KEY_TEXT} without NUL or lone surrogates` });
 
-const DATE_TEXT = "a valid Date";
-export const dateSchema = z.date({ error: DATE_TEXT }).refine((d) => !Number.isNaN(d.getTime()), { error: DATE_TEXT });
+/** The earliest instant PostgreSQL's timestamptz holds: 4714-11-24 00:00 UTC BC (4713 BC). */
+const MIN_TIMESTAMP_MS = -210_866_803_200_000;
+const DATE_TEXT = "a valid Date from 4713 BC on (PostgreSQL's range)";
+export const dateSchema = z
+  .date({ error: DATE_TEXT })
+  .refine((d) => !Number.isNaN(d.getTime()) && d.getTime() >= MIN_TIMESTAMP_MS, { error: DATE_TEXT });
 
 const ID_TEXT = "a job id (a UUID string)";
 export const jobIdSchema = z
@@ -88,7 +96,10 @@ export type EnqueueOptions = z.input<typeof enqueueOptionsSchema>;
 
 export const listJobsOptionsSchema = z.strictObject(
   {
-    status: z.union([statusSchema, z.array(statusSchema, { error: "a status or a list of statuses" })]).optional(),
+    // A union reports only "invalid input" of its own, so it names the statuses itself.
+    status: z
+      .union([statusSchema, z.array(statusSchema)], { error: `a status (${JOB_STATUSES.join(", ")}) or an array of them` })
+      .optional(),
     queue: nameSchema.optional(),
     type: nameSchema.optional(),
     /** @default 100 */

@@ -5,7 +5,10 @@ import { describe } from "./validate.js";
  * Serialises a payload (or result) to JSON text for a `jsonb` column, refusing
  * what would not come back as it went in: values JSON cannot carry (bigint,
  * functions, symbols, `undefined` at the top, NaN and Infinity, cycles) and
- * strings PostgreSQL's jsonb rejects (NUL characters, lone surrogates).
+ * strings PostgreSQL's jsonb rejects (NUL characters, lone surrogates), and
+ * built-in objects whose content JSON cannot see (Map, Set, Error, typed
+ * arrays and their kin: see `lostInJson`). Whatever a `toJSON` or getter of
+ * the value throws becomes a `ValidationError` naming the field.
  * Object properties whose value is `undefined` are dropped, as JSON.stringify does.
  */
 export function serializeJson(value: unknown, field: string, maxBytes: number): string {
@@ -32,22 +35,22 @@ export function serializeJson(value: unknown, field: string, maxBytes: number): 
           // In an array JSON.stringify would store null; in an object the key is dropped.
           if (Array.isArray(this)) fail(pathOf(value, this, key, field), "JSON (no undefined in arrays)", v);
           return v;
+        case "object": {
+          const lost = v === null ? undefined : lostInJson(v);
+          if (lost) {
+            const at = pathOf(value, this, key, field);
+            throw new ValidationError(at, `Expected \`${at}\` to be JSON, got ${lost.kind}, which JSON would store as ${lost.stored} (${lost.hint})`);
+          }
+          return v;
+        }
         default:
           return v;
       }
     });
-  } catch (error) {
-    if (error instanceof ValidationError) throw error;
-    // Too deep for JSON.stringify's own recursion: the same rule as below, met earlier.
-    if (error instanceof RangeError) throw tooDeep(field);
-    const cycle = error instanceof TypeError ? cyclePath(value) : undefined;
-    if (cycle) {
-      const at = [field, ...cycle.path].join(".");
-      const back = [field, ...cycle.target].join(".");
-      throw new ValidationError(at, `Expected \`${at}\` to be JSON (no circular references), got a reference back to \`${back}\``);
-    }
-    const reason = ((error as Error)?.message ?? String(error)).split("\n")[0];
-    throw new ValidationError(field, `Expected \`${field}\` to be JSON-serialisable, got an error from it: ${reason}`);
+  } catch (thrown) {
+    // What JSON.stringify throws may come from the value's own code (a toJSON
+    // or a getter), and may be anything at all: read it defensively.
+    throw refusal(thrown, value, field);
   }
   if (text === undefined) fail(field, "JSON-serialisable", value);
   // Depth n needs at least 2n characters, so short texts skip the scan.
@@ -58,6 +61,115 @@ export function serializeJson(value: unknown, field: string, maxBytes: number): 
     throw new ValidationError(field, `Expected \`${field}\` to be at most ${maxBytes} bytes of JSON, got ${Buffer.byteLength(text)} bytes`);
   }
   return text;
+}
+
+/** The error to report for what JSON.stringify threw on `value`. */
+function refusal(thrown: unknown, value: unknown, field: string): ValidationError {
+  if (isInstance(thrown, ValidationError)) return thrown as ValidationError;
+  const reason = thrownText(thrown);
+  // JSON.stringify's own recursion ran out of stack: too deep, the same rule
+  // as below met earlier. A toJSON that overflows the stack on its own is
+  // reported as its error, not as depth.
+  if (isInstance(thrown, RangeError) && deeperThan(value, MAX_DEPTH)) return tooDeep(field);
+  const cycle = isInstance(thrown, TypeError) && /circular/i.test(reason) ? cyclePath(value) : undefined;
+  if (cycle) {
+    const at = [field, ...cycle.path].join(".");
+    const back = [field, ...cycle.target].join(".");
+    return new ValidationError(at, `Expected \`${at}\` to be JSON (no circular references), got a reference back to \`${back}\``);
+  }
+  return new ValidationError(field, `Expected \`${field}\` to be JSON-serialisable, got an error from it: ${reason}`);
+}
+
+/**
+ * One line of readable text for whatever a toJSON or getter threw: its
+ * message when it has a readable one, else its name, else the value itself
+ * as `describe` shows it. It never throws: the value may be a null-prototype
+ * object, a Proxy whose traps throw, or an Error whose `message` getter throws.
+ */
+function thrownText(thrown: unknown): string {
+  const message = typeof thrown === "string" ? thrown : readString(thrown, "message");
+  const line = message?.split("\n")[0]!.trim();
+  if (line) return line;
+  const name = readString(thrown, "name");
+  if (name && isInstance(thrown, Error)) return `${name} (its message cannot be read)`;
+  return describe(thrown);
+}
+
+/** `value[key]` when it is a string, else undefined; never throws. */
+function readString(value: unknown, key: string): string | undefined {
+  if (value === null || (typeof value !== "object" && typeof value !== "function")) return undefined;
+  try {
+    const v: unknown = (value as Record<string, unknown>)[key];
+    return typeof v === "string" ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `instanceof` that a hostile Proxy cannot make throw. */
+function isInstance(value: unknown, type: abstract new (...args: never[]) => unknown): boolean {
+  try {
+    return value instanceof type;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether arrays and objects in `value` nest deeper than `limit`, walking without recursion. */
+function deeperThan(value: unknown, limit: number): boolean {
+  const stack: Array<{ node: unknown; depth: number }> = [{ node: value, depth: 0 }];
+  const seen = new Set<unknown>();
+  try {
+    while (stack.length > 0) {
+      const { node, depth } = stack.pop()!;
+      if (node === null || typeof node !== "object" || seen.has(node)) continue;
+      if (depth + 1 > limit) return true;
+      seen.add(node);
+      for (const key of Object.keys(node)) stack.push({ node: (node as Record<string, unknown>)[key], depth: depth + 1 });
+    }
+  } catch {
+    // a getter or a Proxy trap threw: the value cannot be walked, so it is not known to be deep
+  }
+  return false;
+}
+
+interface Lost {
+  /** What the value is, for the message: "a Map". */
+  kind: string;
+  /** What JSON would make of it: "`{}`". */
+  stored: string;
+  /** How to pass it instead. */
+  hint: string;
+}
+
+const LOST_AS_EMPTY = "`{}`";
+
+/**
+ * Built-in objects whose content JSON cannot see (it lives in internal slots,
+ * or in properties that are not enumerable) and would store as `{}` or as an
+ * object of indexes, so the value would not come back as it went in. Objects
+ * of other classes are stored by their own enumerable properties, as JSON
+ * does; objects with a `toJSON` (Date, Buffer, URL) arrive here already
+ * converted. `instanceof` is read inside a try: a Proxy's trap may throw.
+ */
+function lostInJson(v: object): Lost | undefined {
+  if (Array.isArray(v)) return undefined;
+  const convert = "convert it to plain objects and arrays first";
+  try {
+    if (v instanceof Map) return { kind: "a Map", stored: LOST_AS_EMPTY, hint: "convert it first, e.g. `Object.fromEntries(map)`" };
+    if (v instanceof Set) return { kind: "a Set", stored: LOST_AS_EMPTY, hint: "convert it first, e.g. `[...set]`" };
+    if (v instanceof WeakMap) return { kind: "a WeakMap", stored: LOST_AS_EMPTY, hint: convert };
+    if (v instanceof WeakSet) return { kind: "a WeakSet", stored: LOST_AS_EMPTY, hint: convert };
+    if (v instanceof WeakRef) return { kind: "a WeakRef", stored: LOST_AS_EMPTY, hint: convert };
+    if (v instanceof Promise) return { kind: "a Promise", stored: LOST_AS_EMPTY, hint: "await it first" };
+    if (v instanceof RegExp) return { kind: "a RegExp", stored: LOST_AS_EMPTY, hint: "pass its `source` and `flags` instead" };
+    if (v instanceof Error) return { kind: "an Error", stored: "an object without its message", hint: "pass e.g. `{ name, message }` instead" };
+    if (ArrayBuffer.isView(v)) return { kind: "a typed array or DataView", stored: "an object of indexes or `{}`", hint: "pass e.g. `Array.from(bytes)` or a base64 string instead" };
+    if (v instanceof ArrayBuffer || v instanceof SharedArrayBuffer) return { kind: "an ArrayBuffer", stored: LOST_AS_EMPTY, hint: convert };
+  } catch {
+    // a Proxy whose getPrototypeOf trap throws: JSON will read it by its keys
+  }
+  return undefined;
 }
 
 /**

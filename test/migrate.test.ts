@@ -71,6 +71,23 @@ describe("migrate", () => {
     expect(error.message).toMatch(/^Expected `options.schema` to be a plain lower-case identifier/);
   });
 
+  it("refuses a system schema before it connects, and leaves it untouched", async () => {
+    for (const schema of ["information_schema", "pg_catalog", "pg_temp_1"]) {
+      const error = await migrate({ connectionString: databaseUrl(), schema }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).field).toBe("options.schema");
+      expect((error as ValidationError).message).toMatch(/not a system schema/);
+    }
+    const admin = new pg.Client({ connectionString: databaseUrl() });
+    await admin.connect();
+    try {
+      const { rows } = await admin.query("SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'information_schema' AND tablename = 'jobs'");
+      expect(rows[0].n).toBe(0);
+    } finally {
+      await admin.end();
+    }
+  });
+
   it("needs a database", async () => {
     const saved = process.env.DATABASE_URL;
     delete process.env.DATABASE_URL;

@@ -104,14 +104,29 @@ describe("enqueue refuses bad input before any SQL runs", () => {
     await refused(
       () => queue.enqueue("t", {}, { runAt: new Date("not a date") }),
       "options.runAt",
-      "Expected `options.runAt` to be a valid Date, got `Invalid Date` (Date)",
+      "Expected `options.runAt` to be a valid Date from 4713 BC on (PostgreSQL's range), got `Invalid Date` (Date)",
     );
     await refused(
       () => queue.enqueue("t", {}, { runAt: "2030-01-01" as never }),
       "options.runAt",
-      'Expected `options.runAt` to be a valid Date, got `"2030-01-01"` (string)',
+      "Expected `options.runAt` to be a valid Date from 4713 BC on (PostgreSQL's range), got `\"2030-01-01\"` (string)",
     );
-    await refused(() => queue.enqueue("t", {}, { runAt: Date.now() as never }), "options.runAt", /to be a valid Date, got `\d+` \(number\)$/);
+    // Before PostgreSQL's earliest timestamp: refused here, not by the server.
+    await refused(
+      () => queue.enqueue("t", {}, { runAt: new Date(-210_866_803_200_001) }),
+      "options.runAt",
+      "Expected `options.runAt` to be a valid Date from 4713 BC on (PostgreSQL's range), got `-004713-11-23T23:59:59.999Z` (Date)",
+    );
+    await refused(
+      () => queue.enqueueMany([{ type: "t", payload: 1 }, { type: "t", payload: 2, options: { runAt: new Date(-8.64e15) } }]),
+      "items.1.options.runAt",
+      /^Expected `items.1.options.runAt` to be a valid Date from 4713 BC on/,
+    );
+    const { job: earliest } = await queue.enqueue("t", {}, { runAt: new Date(-210_866_803_200_000) });
+    expect(earliest.runAt.getTime()).toBe(-210_866_803_200_000);
+    await queue.cancel(earliest.id);
+    await db.pool.query(`DELETE FROM "${db.schema}".jobs WHERE id = $1`, [earliest.id]);
+    await refused(() => queue.enqueue("t", {}, { runAt: Date.now() as never }), "options.runAt", /to be a valid Date from 4713 BC on \(PostgreSQL's range\), got `\d+` \(number\)$/);
   });
 
   it("maxAttempts below 1 or too large, timeoutMs below 1", async () => {
@@ -183,6 +198,12 @@ describe("payloads that are not JSON", () => {
     ["a NUL in a key", { outer: { ["k\u0000"]: 1 } }, "payload.outer", 'Expected `payload.outer` to be JSON with keys without NUL characters or lone surrogates, got `"k\\u0000"` (string)'],
     ["a BigInt in an object reached twice", { p: { q: shared }, r: shared }, "payload.p.q.x", "Expected `payload.p.q.x` to be JSON-serialisable, got `2n` (bigint)"],
     ["a throwing toJSON", { toJSON: () => { throw new Error("no\nway"); } }, "payload", "Expected `payload` to be JSON-serialisable, got an error from it: no"],
+    ["a toJSON throwing a null-prototype object", { toJSON: () => { throw Object.create(null); } }, "payload", "Expected `payload` to be JSON-serialisable, got an error from it: Non-error thrown: {}"],
+    ["a toJSON throwing a RangeError", { at: { toJSON: () => { throw new RangeError("Invalid time value"); } } }, "payload", "Expected `payload` to be JSON-serialisable, got an error from it: Invalid time value"],
+    ["a getter throwing a Proxy whose traps throw", { get bad() { throw new Proxy({}, { get: () => { throw new Error("trap"); }, getPrototypeOf: () => { throw new Error("trap"); } }); } }, "payload", /^Expected `payload` to be JSON-serialisable, got an error from it: /],
+    ["a Map", { m: new Map([["a", 1]]) }, "payload.m", "Expected `payload.m` to be JSON, got a Map, which JSON would store as `{}` (convert it first, e.g. `Object.fromEntries(map)` or `[...set]`)"],
+    ["a Set in an array", [1, new Set([1])], "payload.1", /^Expected `payload.1` to be JSON, got a Set, which JSON would store as `\{\}`/],
+    ["a typed array", { bytes: new Uint8Array(4) }, "payload.bytes", /^Expected `payload.bytes` to be JSON, got a binary buffer/],
   ] as const)("%s", async (_, payload, field, message) => {
     await refused(() => queue.enqueue("t", payload), field, message);
     const inBatch = typeof message === "string" ? message.replaceAll("`payload", "`items.1.payload") : new RegExp(message.source.replaceAll("`payload", "`items.1.payload"));
@@ -258,6 +279,12 @@ describe("enqueueMany refuses bad input and writes nothing", () => {
 });
 
 describe("other methods refuse bad input", () => {
+  it("listJobs names the statuses it takes", async () => {
+    const expected = "a status (queued, running, succeeded, failed, canceled, dead) or an array of them";
+    await refused(() => queue.listJobs({ status: "nope" as never }), "options.status", `Expected \`options.status\` to be ${expected}, got \`"nope"\` (string)`);
+    await refused(() => queue.listJobs({ status: ["queued", "nope"] as never }), "options.status", new RegExp(`to be ${expected.replace(/[()]/g, "\\$&")}, got`));
+  });
+
   it("getJob, cancel and retry check the id and their options", async () => {
     for (const call of [(id: string) => queue.getJob(id), (id: string) => queue.cancel(id), (id: string) => queue.retry(id)]) {
       await refused(() => call("not-a-uuid"), "id", 'Expected `id` to be a job id (a UUID string), got `"not-a-uuid"` (string)');

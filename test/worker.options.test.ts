@@ -104,6 +104,44 @@ describe("Worker options", () => {
     expect(error.field).toBe("options.schema");
   });
 
+  it("refuses a system schema", () => {
+    for (const schema of ["information_schema", "pg_catalog", "pg_toast", "pg_djps"]) {
+      const error = refused(() => new Worker(ok, { connectionString: url, schema }));
+      expect(error.message).toBe(
+        `Expected \`options.schema\` to be a schema of its own, not a system schema (\`pg_*\` or \`information_schema\`), got \`"${schema}"\` (string)`,
+      );
+    }
+  });
+
+  it("refuses a worker id PostgreSQL could not store or a terminal would act on", () => {
+    for (const workerId of ["w\u0000x", "w\u001b[31m", "line\nbreak", "bell\u0007", "c1\u009b", "\ud800", "", "x".repeat(201)]) {
+      const error = refused(() => new Worker(ok, { connectionString: url, workerId }));
+      expect(error.field).toBe("options.workerId");
+      expect(error.message).toMatch(/^Expected `options.workerId` to be a string of 1 to 200 printable characters/);
+    }
+    expect(new Worker(ok, { connectionString: url, workerId: "host-1:4242:äöü 🚀" }).id).toBe("host-1:4242:äöü 🚀");
+  });
+
+  it("stop() refuses a grace period that is not a whole number of milliseconds it can wait", async () => {
+    const worker = new Worker(ok, { connectionString: url });
+    for (const [options, shown] of [
+      [{ timeoutMs: Number.NaN }, "`NaN` (number)"],
+      [{ timeoutMs: "500" }, '`"500"` (string)'],
+      [{ timeoutMs: 3e9 }, "`3000000000` (number)"],
+      [{ timeoutMs: -1 }, "`-1` (number)"],
+    ] as const) {
+      const error = await worker.stop(options as never).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).message).toBe(`Expected \`options.timeoutMs\` to be an integer from 0 to 2147483647, got ${shown}`);
+    }
+    const error = await worker.stop(null as never).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).field).toBe("options");
+    // A refused call changes nothing: a valid one still stops the worker.
+    await worker.stop({ timeoutMs: 0 });
+    await worker.stop();
+  });
+
   it("accepts good options and connects only at start()", async () => {
     const worker = new Worker(
       { t: { handler: async () => 1, timeoutMs: 1000, backoff: { baseMs: 10 }, schema: z.object({}) } },

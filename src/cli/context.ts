@@ -1,4 +1,5 @@
 import { ConfigError, Queue } from "../index.js";
+import { printable } from "./printable.js";
 
 /** The flags every operator command takes, for `parseArgs`. */
 export const COMMON_OPTIONS = {
@@ -34,7 +35,10 @@ export async function withQueue<T>(values: { "database-url"?: string | undefined
   }
 }
 
-/** Prints `data` as JSON with `--json`, else the human text. */
+/**
+ * Prints `data` as JSON with `--json` (JSON escapes control characters
+ * itself), else the human text with unprintable characters escaped.
+ */
 export function output(json: boolean | undefined, data: unknown, human: () => string): void {
-  console.log(json ? JSON.stringify(data, null, 2) : human());
+  console.log(json ? JSON.stringify(data, null, 2) : printable(human()));
 }

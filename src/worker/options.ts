@@ -64,6 +64,18 @@ export const handlersSchema = z
   })
   .refine((h) => Object.keys(h).length > 0, { error: "an object with at least one handler" });
 
+const WORKER_ID_TEXT = "a string of 1 to 200 printable characters (no control characters, no lone surrogates)";
+/**
+ * Worker ids are stored (`locked_by`), logged and printed by the CLI: text
+ * PostgreSQL can store (no NUL) and a terminal shows as it is (no control
+ * characters).
+ */
+export const workerIdSchema = z
+  .string({ error: WORKER_ID_TEXT })
+  .min(1, { error: WORKER_ID_TEXT })
+  .max(200, { error: WORKER_ID_TEXT })
+  .refine((s) => !/[\u0000-\u001f\u007f-\u009f]/.test(s) && s.isWellFormed(), { error: WORKER_ID_TEXT });
+
 const loggerSchema = z.custom<Logger>(
   (v) => v !== null && typeof v === "object" && ["debug", "info", "warn", "error"].every((m) => typeof (v as any)[m] === "function"),
   { error: "a logger with debug, info, warn and error methods" },
@@ -106,7 +118,7 @@ export const workerOptionsSchema = z
       /** Where logs go (pino-compatible). @default silent */
       logger: loggerSchema.optional(),
       /** Identifies this worker in `locked_by`. @default host:pid:random */
-      workerId: z.string({ error: "a string of 1 to 200 characters" }).min(1, { error: "a string of 1 to 200 characters" }).max(200, { error: "a string of 1 to 200 characters" }).optional(),
+      workerId: workerIdSchema.optional(),
       /** Connections in the pool djps creates (ignored with `pool`). @default 4 */
       poolSize: intSchema(2, 1000).optional(),
     },
@@ -116,3 +128,14 @@ export const workerOptionsSchema = z
     error: "shorter than `leaseMs`",
     path: ["heartbeatIntervalMs"],
   });
+
+/** `worker.stop(options)`: the grace period for running jobs. */
+export const stopOptionsSchema = z
+  .strictObject(
+    {
+      /** How long to wait for running jobs before releasing them. @default shutdownTimeoutMs */
+      timeoutMs: intSchema(0, MAX_INT).optional(),
+    },
+    { error: "an options object { timeoutMs }" },
+  )
+  .optional();

@@ -33,7 +33,7 @@ import { Prefetch } from "./prefetch.js";
 import type { Handlers, WorkerOptions } from "./types.js";
 import { Waker } from "./waker.js";
 import { Notifier } from "./notifier.js";
-import { DEFAULT_BACKOFF, handlersSchema, workerOptionsSchema } from "./options.js";
+import { DEFAULT_BACKOFF, handlersSchema, stopOptionsSchema, workerOptionsSchema } from "./options.js";
 
 /** A claimed job waiting in the buffer for a free slot, not started yet. */
 interface Held {
@@ -213,8 +213,14 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
    * attempt) so another worker picks them up at once. Calling it again returns
    * the same promise.
    */
-  stop(options: { timeoutMs?: number } = {}): Promise<void> {
-    this.#stopPromise ??= this.#stop(options.timeoutMs ?? this.#shutdownTimeoutMs);
+  stop(options?: { timeoutMs?: number }): Promise<void> {
+    let timeoutMs: number;
+    try {
+      timeoutMs = parse(stopOptionsSchema, options, "options")?.timeoutMs ?? this.#shutdownTimeoutMs;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.#stopPromise ??= this.#stop(timeoutMs);
     return this.#stopPromise;
   }
 
