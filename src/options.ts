@@ -92,6 +92,12 @@ export const enqueueOptionsWith = <E extends z.ZodRawShape>(extra: E) =>
     });
 
 export const enqueueOptionsSchema = enqueueOptionsWith({});
+// The option types below are inferred from schemas that are not exported;
+// `@useDeclaredType` makes the API docs list their fields instead.
+/**
+ * Options for `queue.enqueue()` and for each item of `enqueueMany()`.
+ * @useDeclaredType
+ */
 export type EnqueueOptions = z.input<typeof enqueueOptionsSchema>;
 
 export const listJobsOptionsSchema = z.strictObject(
@@ -109,6 +115,10 @@ export const listJobsOptionsSchema = z.strictObject(
   },
   { error: "an options object" },
 );
+/**
+ * Filters and paging for `queue.listJobs()`.
+ * @useDeclaredType
+ */
 export type ListJobsOptions = z.input<typeof listJobsOptionsSchema>;
 
 export const connectionSchemaShape = {
@@ -145,4 +155,8 @@ export const migrateOptionsSchema = z.strictObject(
   },
   { error: "an options object" },
 );
+/**
+ * Options for `migrate()`.
+ * @useDeclaredType
+ */
 export type MigrateOptions = z.input<typeof migrateOptionsSchema>;

@@ -18,7 +18,11 @@ export interface PruneResult {
   canceled: number;
 }
 
-/** Succeeded jobs are kept 3 days; dead and canceled ones, which someone may want to inspect, 14 days. */
+// `RetentionAges` is not exported, so `@inlineType` shows its fields in the API docs.
+/**
+ * Succeeded jobs are kept 3 days; dead and canceled ones, which someone may want to inspect, 14 days.
+ * @inlineType RetentionAges
+ */
 export const DEFAULT_RETENTION: Readonly<RetentionAges> = Object.freeze({
   succeededMs: 3 * 24 * 3_600_000,
   deadMs: 14 * 24 * 3_600_000,

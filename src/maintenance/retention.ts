@@ -7,6 +7,11 @@ export const MAX_AGE_MS = 100 * 365 * 24 * 3_600_000;
 
 /** The statuses retention deletes: the finished ones. */
 export const PRUNABLE_STATUSES = ["succeeded", "dead", "canceled"] as const;
+// `@useDeclaredType`: the API docs spell out the statuses, not the type expression.
+/**
+ * A finished status that retention and `queue.prune()` may delete.
+ * @useDeclaredType
+ */
 export type PrunableStatus = (typeof PRUNABLE_STATUSES)[number];
 
 /** How long a Worker keeps finished jobs before its maintenance loop deletes them. */
