@@ -1,23 +1,35 @@
 /**
- * The package as users get it: build, `npm pack`, install the tarball in a
- * scratch project, then `require`, `import` and `npx djps migrate` from there.
- * Slow (an npm install), so it runs only with DJPS_TEST_PACK=1, as CI does.
+ * The package as users get it: `npm pack`, install the tarball in a scratch
+ * project, then `require`, `import` and `npx djps migrate` from there. Slow
+ * (an npm install), so it runs only with DJPS_TEST_PACK=1, as CI does.
  *
- * It builds and packs a copy of the working tree, so the repository's own
- * dist/ is never rebuilt under the feet of other test files.
+ * It packs a copy of what a clone would hold (the files git tracks or would
+ * track, nothing it ignores, so no dist/), and never builds first: `npm pack`
+ * alone must build, as it does for a release from a fresh clone. The copy also
+ * keeps the repository's own dist/ from being rebuilt under other test files.
  */
 import { execFile } from "node:child_process";
-import { cp, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { copyFile, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, relative, sep } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { databaseUrl, SCHEMA_TABLES, uniqueSchema } from "./support/db.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-/** Top-level entries of the repository not copied: installed, built or local-only. */
-const notCopied = new Set(["node_modules", "dist", ".git", ".pgdata", ".bench-data", "coverage", ".vitest-results.json"]);
+
+/** Copies the files a clone would have: tracked or untracked, but not ignored (dist/, node_modules/...). */
+async function copyClone(to: string): Promise<void> {
+  const listed = await ok("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], root);
+  for (const path of listed.stdout.split("\0")) {
+    // Deleted in the working tree but still in the index: a clone of the next commit would not have it.
+    if (path === "" || !existsSync(join(root, path))) continue;
+    await mkdir(dirname(join(to, path)), { recursive: true });
+    await copyFile(join(root, path), join(to, path));
+  }
+}
 
 interface Run {
   code: number | null;
@@ -54,19 +66,15 @@ describe.skipIf(!process.env.DJPS_TEST_PACK)("the packed package", () => {
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), "djps-pack-"));
     const source = join(work, "source");
-    await cp(root, source, {
-      recursive: true,
-      filter: (path) => {
-        const top = relative(root, path).split(sep)[0]!;
-        return !notCopied.has(top) && !top.endsWith(".tgz");
-      },
-    });
+    await copyClone(source);
+    if (existsSync(join(source, "dist"))) throw new Error("the copy has a dist/: it would not show that npm pack builds");
     await symlink(join(root, "node_modules"), join(source, "node_modules"), "dir");
-    await ok("npm", ["run", "build"], source);
-    const packed = await ok("npm", ["pack", "--json", "--pack-destination", work], source);
-    const [info] = JSON.parse(packed.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
-    tarball = join(work, info!.filename);
-    files = info!.files.map((f) => f.path);
+    // Not --json: the prepack build's output goes to stdout as well. The tarball is the one .tgz.
+    await ok("npm", ["pack", "--pack-destination", work], source);
+    const [name] = (await readdir(work)).filter((f) => f.endsWith(".tgz"));
+    tarball = join(work, name!);
+    const listed = await ok("tar", ["-tzf", tarball], work);
+    files = listed.stdout.split("\n").filter(Boolean).map((f) => f.replace(/^package\//, ""));
 
     project = join(work, "app");
     await mkdir(project);
