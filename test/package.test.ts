@@ -1,7 +1,8 @@
 /**
  * The package as users get it: `npm pack`, install the tarball in a scratch
- * project, then `require`, `import` and `npx djps migrate` from there. Slow
- * (an npm install), so it runs only with DJPS_TEST_PACK=1, as CI does.
+ * project, then `require`, `import`, type-check and `npx djps migrate` from
+ * there. Slow (an npm install), so it runs only with DJPS_TEST_PACK=1, as CI
+ * does.
  *
  * It packs a copy of what a clone would hold (the files git tracks or would
  * track, nothing it ignores, so no dist/), and never builds first: `npm pack`
@@ -19,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { databaseUrl, SCHEMA_TABLES, uniqueSchema } from "./support/db.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
+const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
 
 /** Copies the files a clone would have: tracked or untracked, but not ignored (dist/, node_modules/...). */
 async function copyClone(to: string): Promise<void> {
@@ -30,6 +32,25 @@ async function copyClone(to: string): Promise<void> {
     await copyFile(join(root, path), join(to, path));
   }
 }
+
+/**
+ * What a TypeScript user writes, type-checked with `strict` and
+ * `skipLibCheck: false` so djps's own declarations (and the `pg` types they
+ * import) are checked too. The expected error proves the declarations were
+ * read: were djps typed as `any`, the directive itself would be the error.
+ */
+const USER_CODE = `import { Queue, ValidationError, type EnqueueOptions, type Job } from "djps";
+
+const queue = new Queue({ connectionString: "postgres://localhost/app" });
+export const pool = queue.pool;
+export const options: EnqueueOptions = { priority: 1, queue: "emails" };
+export const isValidation = (e: unknown): e is ValidationError => e instanceof ValidationError;
+export async function find(id: string): Promise<Job | null> {
+  return queue.getJob(id);
+}
+// @ts-expect-error poolSize is a number
+new Queue({ poolSize: "ten" });
+`;
 
 interface Run {
   code: number | null;
@@ -111,6 +132,22 @@ describe.skipIf(!process.env.DJPS_TEST_PACK)("the packed package", () => {
     );
     const { stdout } = await ok("node", ["check.mjs"], project);
     expect(stdout.trim()).toBe("function function function");
+  });
+
+  it("type-checks strictly with skipLibCheck off, as ESM and as CommonJS (nodenext)", async () => {
+    await writeFile(join(project, "check-esm.mts"), USER_CODE);
+    await writeFile(join(project, "check-cjs.cts"), USER_CODE);
+    await writeFile(
+      join(project, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: { strict: true, skipLibCheck: false, module: "nodenext", moduleResolution: "nodenext", target: "es2022", noEmit: true },
+        files: ["check-esm.mts", "check-cjs.cts"],
+      }),
+    );
+    const { stdout } = await ok("node", [tsc, "-p", "tsconfig.json", "--listFiles"], project, 120_000);
+    // The import and the require condition each reached their own declarations.
+    expect(stdout).toContain("node_modules/djps/dist/index.d.ts");
+    expect(stdout).toContain("node_modules/djps/dist/index.d.cts");
   });
 
   it("migrates with npx djps migrate", async () => {
