@@ -1,8 +1,9 @@
 import type pg from "pg";
-import { run } from "./db.js";
-import { ConfigError } from "./errors.js";
+import { run, SqlState } from "./db.js";
+import { ConfigError, DatabaseError } from "./errors.js";
 import { DEFAULT_SCHEMA } from "./options.js";
-import { schemaBreaking, schemaCheck, schemaVersion } from "./sql/schemaCheck.js";
+import { migrationLatest } from "./sql/migrationLatest.js";
+import { schemaVersion } from "./sql/schemaVersion.js";
 
 /**
  * The schema version this code was written for: the number of the newest
@@ -12,35 +13,73 @@ import { schemaBreaking, schemaCheck, schemaVersion } from "./sql/schemaCheck.js
  */
 export const SCHEMA_VERSION = 5;
 
-/** What to run to migrate this schema, for messages. */
-function migrateCommand(schema: string): string {
-  return schema === DEFAULT_SCHEMA ? "npx djps migrate" : `npx djps migrate --schema ${schema}`;
+/** `flag value` when the schema is not the default, for the commands in messages. */
+function schemaFlag(schema: string): string {
+  return schema === DEFAULT_SCHEMA ? "" : ` --schema ${schema}`;
 }
 
 /**
  * Reads the schema's applied version and throws a `ConfigError` that says
- * what to do when this code cannot run against it. Two or three short reads,
- * once per Worker start and per Queue.
+ * what to do when this code cannot run against it. One statement when the
+ * schema is usable, once per Worker start and per Queue.
  */
 export async function assertSchemaVersion(pool: pg.Pool, schema: string): Promise<void> {
-  const [tables] = await run(pool, schemaCheck(schema), [], true);
-  if (!tables?.jobs || !tables.migrations) {
-    throw new ConfigError(`Schema \`${schema}\` has no jobs table: run \`${migrateCommand(schema)}\` first`);
+  const { version, breaking } = await readVersion(pool, schema);
+  const migrate = `npx djps migrate${schemaFlag(schema)}`;
+  if (version === 0) {
+    throw new ConfigError(`Schema \`${schema}\` has no jobs table: run \`${migrate}\` first`);
   }
-  const [row] = await run(pool, schemaVersion(schema), [], true);
-  const version = (row?.version as number | null) ?? 0;
   if (version < SCHEMA_VERSION) {
+    throw new ConfigError(`Schema \`${schema}\` is at version ${version}, this djps needs ${SCHEMA_VERSION}: run \`${migrate}\``);
+  }
+  if (breaking.length > 0) {
     throw new ConfigError(
-      `Schema \`${schema}\` is at version ${version}, this djps needs ${SCHEMA_VERSION}: run \`${migrateCommand(schema)}\``,
+      `Schema \`${schema}\` is at version ${version}, newer than this djps knows (${SCHEMA_VERSION}), and version ${breaking.join(", ")} ` +
+        `cannot be used by older code: upgrade djps`,
     );
   }
-  if (version > SCHEMA_VERSION) {
-    const breaking = tables.versions ? (await run(pool, schemaBreaking(schema), [SCHEMA_VERSION], true)).map((r) => r.version as number) : [];
-    if (breaking.length > 0) {
-      throw new ConfigError(
-        `Schema \`${schema}\` is at version ${version}, newer than this djps knows (${SCHEMA_VERSION}), and version ${breaking.join(", ")} ` +
-          `cannot be used by older code: upgrade djps`,
-      );
-    }
+}
+
+/** The applied version (0 when never migrated) and the breaking versions beyond the code's. */
+async function readVersion(pool: pg.Pool, schema: string): Promise<{ version: number; breaking: number[] }> {
+  // Not prepared: it runs once per instance, and a failed statement would
+  // gain nothing from a name on the connection.
+  let missing: DatabaseError;
+  try {
+    const [row] = await run(pool, schemaVersion(schema), [SCHEMA_VERSION], false);
+    return { version: row?.version ?? 0, breaking: row?.breaking ?? [] };
+  } catch (error) {
+    if (!hasState(error, SqlState.undefinedTable)) throw explained(error, schema);
+    missing = error as DatabaseError;
   }
+  // No schema_versions: older than version 5, or never migrated.
+  let version = 0;
+  try {
+    const [row] = await run(pool, migrationLatest(schema), [], false);
+    version = row?.version ?? 0;
+  } catch (error) {
+    if (!hasState(error, SqlState.undefinedTable)) throw explained(error, schema);
+  }
+  // The bookkeeping says schema_versions should be there: someone removed it
+  // by hand, which no message here can fix; report what the server said.
+  if (version >= SCHEMA_VERSION) throw missing;
+  return { version, breaking: [] };
+}
+
+function hasState(error: unknown, state: string): boolean {
+  return error instanceof DatabaseError && error.sqlState === state;
+}
+
+/**
+ * A role that may not read the version was set up by hand, or by `grant()`
+ * of a djps that did not check versions yet: say what grants it.
+ */
+function explained(error: unknown, schema: string): unknown {
+  if (!hasState(error, SqlState.insufficientPrivilege)) return error;
+  const server = ((error as DatabaseError).cause as { message?: string } | undefined)?.message ?? (error as DatabaseError).message;
+  return new ConfigError(
+    `This role cannot read the version of schema \`${schema}\` (${server}): as the schema's owner, ` +
+      `run \`npx djps grant --role <this role>${schemaFlag(schema)}\``,
+    { cause: error },
+  );
 }

@@ -1,11 +1,13 @@
+import { randomBytes } from "node:crypto";
 import { copyFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { ConfigError, migrate, Queue, Worker } from "../src/index.js";
+import { ConfigError, DatabaseError, grant, migrate, Queue, Worker } from "../src/index.js";
 import { applyMigrations, MIGRATIONS_DIR } from "../src/migrate.js";
 import { SCHEMA_VERSION } from "../src/schema-version.js";
+import { schemaMigrationsTableCreate } from "../src/sql/schemaMigrate.js";
 import { databaseUrl, MIGRATION_FILES, uniqueSchema } from "./support/db.js";
 
 // A Worker or Queue checks the schema's applied version before it works:
@@ -47,10 +49,23 @@ function worker(schema: string): Worker {
   return w;
 }
 
-function queue(schema: string): Queue {
-  const q = new Queue({ connectionString: databaseUrl(), schema });
+function queue(schema: string, options: { poolSize?: number } = {}): Queue {
+  const q = new Queue({ connectionString: databaseUrl(), schema, ...options });
   closers.push(() => q.close());
   return q;
+}
+
+/** A real pool that records the text of every statement sent through `query`. */
+function recordingPool(): { pool: pg.Pool; statements: string[] } {
+  const pool = new pg.Pool({ connectionString: databaseUrl(), max: 4 });
+  const statements: string[] = [];
+  const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+  pool.query = ((...args: unknown[]) => {
+    const first = args[0] as string | { text: string };
+    statements.push(typeof first === "string" ? first : first.text);
+    return query(...args);
+  }) as typeof pool.query;
+  return { pool, statements };
 }
 
 describe("the schema version", () => {
@@ -101,5 +116,90 @@ describe("the schema version", () => {
     await worker(schema).start();
     const { job } = await queue(schema).enqueue("t", 1);
     expect(job.status).toBe("queued");
+  });
+
+  it("is read in one statement, once per Queue and once per Worker start", async () => {
+    const schema = await schemaAt(SCHEMA_VERSION);
+    const { pool, statements } = recordingPool();
+    const versionReads = () => statements.filter((text) => text.includes(`"${schema}".migrations`));
+    const q = new Queue({ pool, schema });
+    const w = new Worker({ t: async () => "ok" }, { pool, schema, scheduler: false, listen: false });
+    try {
+      for (let i = 0; i < 3; i++) await q.enqueue("t", i);
+      await q.getJob("01a22f1b-ac32-7216-907f-13c2c90c24cd");
+      expect(versionReads()).toHaveLength(1);
+      await w.start();
+      expect(versionReads()).toHaveLength(2);
+    } finally {
+      await w.stop({ timeoutMs: 0 });
+      await q.close();
+      await pool.end();
+    }
+  });
+
+  it("tells a role that may not read the version what grants it", async () => {
+    const schema = await schemaAt(SCHEMA_VERSION);
+    const role = `djps_ver_${randomBytes(4).toString("hex")}`;
+    const password = randomBytes(8).toString("hex");
+    await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
+    const url = new URL(databaseUrl());
+    url.username = role;
+    url.password = password;
+    const q = new Queue({ connectionString: url.toString(), schema });
+    try {
+      // What grant() gave before the version was checked: no read of the bookkeeping.
+      await admin.query(`GRANT USAGE ON SCHEMA "${schema}" TO ${role}`);
+      await admin.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON "${schema}".jobs, "${schema}".queues, "${schema}".schedules TO ${role}`);
+      const refusal = `This role cannot read the version of schema \`${schema}\` (permission denied for table migrations): as the schema's owner, run \`npx djps grant --role <this role> --schema ${schema}\``;
+      await expect(q.enqueue("t", 1)).rejects.toThrow(ConfigError);
+      await expect(q.enqueue("t", 1)).rejects.toThrow(refusal);
+
+      await grant({ connectionString: databaseUrl(), schema, role });
+      const { job } = await q.enqueue("t", 1);
+      expect(job.status).toBe("queued");
+    } finally {
+      await q.close();
+      await admin.query(`DROP OWNED BY ${role}`);
+      await admin.query(`DROP ROLE ${role}`);
+    }
+  });
+
+  it("refuses a schema whose first migration never completed as never migrated", async () => {
+    const schema = uniqueSchema("ver");
+    schemas.push(schema);
+    // What a migrate that failed inside 1_init.sql leaves: the bookkeeping, empty.
+    const client = await admin.connect();
+    try {
+      await client.query(`CREATE SCHEMA "${schema}"`);
+      await client.query(`SET search_path TO "${schema}"`);
+      await client.query(schemaMigrationsTableCreate);
+    } finally {
+      client.release(true);
+    }
+    await expect(worker(schema).start()).rejects.toThrow(`Schema \`${schema}\` has no jobs table: run \`npx djps migrate --schema ${schema}\` first`);
+  });
+
+  it("reports the server's error, not a version, when schema_versions was removed by hand", async () => {
+    const schema = await schemaAt(SCHEMA_VERSION);
+    await admin.query(`DROP TABLE "${schema}".schema_versions`);
+    const refusal = await worker(schema).start().catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(DatabaseError);
+    expect(refusal).toMatchObject({ sqlState: "42P01", message: expect.stringContaining("schema_versions") });
+  });
+
+  // Decided, not fixed: a call with `{ client }` is not checked. Checking on
+  // the pool would wait for a connection the caller's transaction may hold.
+  it("does not make a call inside a transaction on the Queue's only connection wait for a check", async () => {
+    const schema = await schemaAt(SCHEMA_VERSION);
+    const q = queue(schema, { poolSize: 1 });
+    const client = await q.pool.connect();
+    try {
+      await client.query("BEGIN");
+      const { job } = await q.enqueue("t", 1, { client });
+      expect(job.status).toBe("queued");
+      await client.query("ROLLBACK");
+    } finally {
+      client.release();
+    }
   });
 });
