@@ -149,6 +149,8 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
     scheduleDelete: Statement;
   };
   readonly #wake: WakeDebounce;
+  /** Calls running now: close() lets them settle before it ends the pool. */
+  readonly #inFlight = new Set<Promise<unknown>>();
   #closed: Promise<void> | undefined;
   #schemaChecked: Promise<void> | undefined;
 
@@ -206,7 +208,10 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
     payload: PayloadOf<S, T>,
     options: EnqueueOptions & CallOptions = {},
   ): Promise<EnqueueResult<PayloadOf<S, T>>> {
-    this.#assertOpen();
+    return this.#track(() => this.#enqueue(type, payload, options));
+  }
+
+  async #enqueue<T extends JobType<S>>(type: T, payload: PayloadOf<S, T>, options: EnqueueOptions & CallOptions): Promise<EnqueueResult<PayloadOf<S, T>>> {
     const { client, ...jobOptions } = parse(enqueueCallSchema, options, "options");
     const job = this.#prepare(type, payload, jobOptions, "");
     if (tracingUnknown()) await loadTracing();
@@ -245,7 +250,10 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
    * first item's job with `created: false`). Results come in item order.
    */
   async enqueueMany(items: ReadonlyArray<EnqueueItem<S>>, options: CallOptions = {}): Promise<EnqueueResult[]> {
-    this.#assertOpen();
+    return this.#track(() => this.#enqueueMany(items, options));
+  }
+
+  async #enqueueMany(items: ReadonlyArray<EnqueueItem<S>>, options: CallOptions): Promise<EnqueueResult[]> {
     const { client } = parse(callOptionsSchema, options, "options");
     const list = parse(itemsSchema, items, "items");
     if (list.length === 0) return [];
@@ -322,9 +330,10 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
   async getJob(id: string, options: CallOptions = {}): Promise<Job | null> {
     const jobId = parse(jobIdSchema, id, "id");
     const { client } = parse(callOptionsSchema, options, "options");
-    this.#assertOpen();
-    const rows = await this.#run(client, this.#sql.get, [jobId]);
-    return rows[0] ? jobFromRow(rows[0]) : null;
+    return this.#track(async () => {
+      const rows = await this.#run(client, this.#sql.get, [jobId]);
+      return rows[0] ? jobFromRow(rows[0]) : null;
+    });
   }
 
   /**
@@ -338,12 +347,13 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
     const cursor = opts.cursor === undefined ? null : parse(jobIdSchema, opts.cursor, "options.cursor");
     const statuses = opts.status === undefined ? null : Array.isArray(opts.status) ? opts.status : [opts.status];
     const limit = opts.limit ?? 100;
-    this.#assertOpen();
     const onlyDead = statuses !== null && statuses.length > 0 && statuses.every((s) => s === "dead");
     const sql = onlyDead ? this.#sql.listDead : this.#sql.list;
-    const rows = await this.#run(undefined, sql, [statuses, opts.queue ?? null, opts.type ?? null, cursor, limit + 1]);
-    const jobs = rows.slice(0, limit).map(jobFromRow);
-    return { jobs, nextCursor: rows.length > limit ? jobs[jobs.length - 1]!.id : null };
+    return this.#track(async () => {
+      const rows = await this.#run(undefined, sql, [statuses, opts.queue ?? null, opts.type ?? null, cursor, limit + 1]);
+      const jobs = rows.slice(0, limit).map(jobFromRow);
+      return { jobs, nextCursor: rows.length > limit ? jobs[jobs.length - 1]!.id : null };
+    });
   }
 
   /** Cancels a queued or failed job. Throws `InvalidStateError` for any other state. */
@@ -366,8 +376,9 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
    */
   async retryDead(filter: DeadJobFilter): Promise<{ retried: number }> {
     const f = parse(deadJobFilterSchema, filter, "filter");
-    this.#assertOpen();
-    return { retried: await eachDeadBatch((sql, values) => this.#run(undefined, sql, values), this.#sql.deadRetry, f, [this.#channel]) };
+    return this.#track(async () => ({
+      retried: await eachDeadBatch((sql, values) => this.#run(undefined, sql, values), this.#sql.deadRetry, f, [this.#channel]),
+    }));
   }
 
   /**
@@ -377,8 +388,7 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
    */
   async purgeDead(filter: DeadJobFilter): Promise<{ purged: number }> {
     const f = parse(deadJobFilterSchema, filter, "filter");
-    this.#assertOpen();
-    return { purged: await eachDeadBatch((sql, values) => this.#run(undefined, sql, values), this.#sql.deadPurge, f, []) };
+    return this.#track(async () => ({ purged: await eachDeadBatch((sql, values) => this.#run(undefined, sql, values), this.#sql.deadPurge, f, []) }));
   }
 
   /**
@@ -390,8 +400,11 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
    * (`Metrics` caches it).
    */
   async stats(): Promise<QueueStats> {
-    this.#assertOpen();
-    const [rows, paused] = await Promise.all([this.#run(undefined, this.#sql.stats, []), this.pausedQueues()]);
+    return this.#track(() => this.#stats());
+  }
+
+  async #stats(): Promise<QueueStats> {
+    const [rows, paused] = await Promise.all([this.#run(undefined, this.#sql.stats, []), this.#pausedQueues()]);
     const zero = (): StatusCounts => Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as StatusCounts;
     const none = (): RecentCounts => ({ succeeded: 0, failed: 0, dead: 0, canceled: 0 });
     const pausedNames = new Set(paused.map((p) => p.queue));
@@ -439,22 +452,27 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
    */
   async pause(name: string): Promise<QueueState> {
     const queueName = parse(nameSchema, name, "name");
-    this.#assertOpen();
-    const rows = await this.#run(undefined, this.#sql.pause, [queueName]);
-    return { queue: queueName, paused: true, pausedAt: rows[0].paused_at };
+    return this.#track(async () => {
+      const rows = await this.#run(undefined, this.#sql.pause, [queueName]);
+      return { queue: queueName, paused: true, pausedAt: rows[0].paused_at };
+    });
   }
 
   /** Resumes a paused queue and wakes its idle workers at once. Resuming a running queue does nothing. */
   async resume(name: string): Promise<QueueState> {
     const queueName = parse(nameSchema, name, "name");
-    this.#assertOpen();
-    await this.#run(undefined, this.#sql.resume, [queueName, this.#channel]);
-    return { queue: queueName, paused: false, pausedAt: null };
+    return this.#track(async () => {
+      await this.#run(undefined, this.#sql.resume, [queueName, this.#channel]);
+      return { queue: queueName, paused: false, pausedAt: null };
+    });
   }
 
   /** The queues paused now, by name. */
   async pausedQueues(): Promise<QueueState[]> {
-    this.#assertOpen();
+    return this.#track(() => this.#pausedQueues());
+  }
+
+  async #pausedQueues(): Promise<QueueState[]> {
     const rows = await this.#run(undefined, this.#sql.paused, []);
     return rows.map((r) => ({ queue: r.name, paused: true, pausedAt: r.paused_at }));
   }
@@ -470,8 +488,7 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
    */
   async prune(options: PruneOptions = {}): Promise<PruneResult> {
     const opts = parse(pruneOptionsSchema, options, "options");
-    this.#assertOpen();
-    return prune((sql, values) => this.#run(undefined, sql, values), this.#sql.prune, pruneAges(opts));
+    return this.#track(() => prune((sql, values) => this.#run(undefined, sql, values), this.#sql.prune, pruneAges(opts)));
   }
 
   /**
@@ -488,50 +505,64 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
     const expression = parse(cronSchema, cron, "cron").trim();
     const opts = parse(scheduleOptionsSchema, options, "options");
     const job = this.#prepare(type, payload ?? null, {}, "");
-    this.#assertOpen();
-    const rows = await this.#run(undefined, this.#sql.scheduleUpsert, [
-      scheduleName,
-      expression,
-      opts.timeZone ?? "UTC",
-      job.type,
-      job.payload,
-      opts.queue ?? DEFAULT_QUEUE,
-      opts.priority ?? 0,
-      opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
-      opts.timeoutMs ?? null,
-      opts.backfillMs ?? 0,
-    ]);
-    return scheduleFromRow(rows[0]);
+    return this.#track(async () => {
+      const rows = await this.#run(undefined, this.#sql.scheduleUpsert, [
+        scheduleName,
+        expression,
+        opts.timeZone ?? "UTC",
+        job.type,
+        job.payload,
+        opts.queue ?? DEFAULT_QUEUE,
+        opts.priority ?? 0,
+        opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+        opts.timeoutMs ?? null,
+        opts.backfillMs ?? 0,
+      ]);
+      return scheduleFromRow(rows[0]);
+    });
   }
 
   /** Removes a schedule; resolves to whether it existed. Jobs it already enqueued stay. */
   async unschedule(name: string): Promise<boolean> {
     const scheduleName = parse(nameSchema, name, "name");
-    this.#assertOpen();
-    return (await this.#run(undefined, this.#sql.scheduleDelete, [scheduleName])).length > 0;
+    return this.#track(async () => (await this.#run(undefined, this.#sql.scheduleDelete, [scheduleName])).length > 0);
   }
 
   /** One schedule with its next tick, or `null`. */
   async getSchedule(name: string): Promise<Schedule | null> {
     const scheduleName = parse(nameSchema, name, "name");
-    this.#assertOpen();
-    const [row] = await this.#run(undefined, this.#sql.scheduleList, [scheduleName]);
-    return row ? scheduleFromRow(row) : null;
+    return this.#track(async () => {
+      const [row] = await this.#run(undefined, this.#sql.scheduleList, [scheduleName]);
+      return row ? scheduleFromRow(row) : null;
+    });
   }
 
   /** Every schedule, by name, with its next tick. */
   async listSchedules(): Promise<Schedule[]> {
-    this.#assertOpen();
-    const rows = await this.#run(undefined, this.#sql.scheduleList, [null]);
-    const now = new Date();
-    return rows.map((row) => scheduleFromRow(row, now));
+    return this.#track(async () => {
+      const rows = await this.#run(undefined, this.#sql.scheduleList, [null]);
+      const now = new Date();
+      return rows.map((row) => scheduleFromRow(row, now));
+    });
   }
 
-  /** Ends the pool if this queue created it. Safe to call twice. */
+  /**
+   * Lets the calls already in flight finish (each resolves or rejects as it
+   * would have), then ends the pool if this queue created it. Calls made after
+   * `close()` reject with a `ConfigError`. Safe to call twice.
+   */
   close(): Promise<void> {
-    // A wake-up still owed to workers goes out before the pool ends.
-    this.#closed ??= this.#wake.flush().then(() => (this.#handle.owned ? this.#handle.pool.end() : undefined));
+    this.#closed ??= this.#drain();
     return this.#closed;
+  }
+
+  async #drain(): Promise<void> {
+    // pg's end() leaves callers still waiting for a connection pending forever,
+    // so every call in flight settles first. None can join after this point.
+    await Promise.allSettled(this.#inFlight);
+    // A wake-up still owed to workers goes out before the pool ends.
+    await this.#wake.flush();
+    if (this.#handle.owned) await this.#handle.pool.end();
   }
 
   async #transition(
@@ -544,12 +575,13 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
   ): Promise<Job> {
     const jobId = parse(jobIdSchema, id, "id");
     const { client } = parse(callOptionsSchema, options, "options");
-    this.#assertOpen();
-    const rows = await this.#run(client, sql, [jobId, ...extra]);
-    if (rows[0]) return jobFromRow(rows[0]);
-    const current = await this.#run(client, this.#sql.get, [jobId]);
-    if (!current[0]) throw new JobNotFoundError(jobId);
-    throw new InvalidStateError(jobId, current[0].status, operation, allowed);
+    return this.#track(async () => {
+      const rows = await this.#run(client, sql, [jobId, ...extra]);
+      if (rows[0]) return jobFromRow(rows[0]);
+      const current = await this.#run(client, this.#sql.get, [jobId]);
+      if (!current[0]) throw new JobNotFoundError(jobId);
+      throw new InvalidStateError(jobId, current[0].status, operation, allowed);
+    });
   }
 
   #prepare(type: unknown, payload: unknown, options: EnqueueOptions, prefix: string): NewJob {
@@ -610,7 +642,16 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
     return this.#schemaChecked;
   }
 
-  #assertOpen(): void {
-    if (this.#closed) throw new ConfigError("This Queue is closed");
+  /**
+   * Runs the work of a public call, counted in `#inFlight` until it settles so
+   * that close() can wait for it; once close() began, refuses it instead.
+   */
+  #track<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new ConfigError("This Queue is closed"));
+    const call = work();
+    this.#inFlight.add(call);
+    const forget = () => void this.#inFlight.delete(call);
+    call.then(forget, forget);
+    return call;
   }
 }

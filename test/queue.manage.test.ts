@@ -1,7 +1,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, InvalidStateError, JobNotFoundError, Queue, ValidationError, type Job, type JobStatus } from "../src/index.js";
-import { migratedSchema, type TestSchema } from "./support/db.js";
+import { migratedSchema, waitFor, type TestSchema } from "./support/db.js";
 
 let db: TestSchema;
 let queue: Queue;
@@ -385,6 +385,33 @@ describe("close", () => {
     }
     const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM "${db.schema}".jobs WHERE type = 'x'`);
     expect(rows[0].n).toBe(0);
+  });
+
+  it("lets the calls in flight settle first: each resolves and its job is stored, calls after it are refused", async () => {
+    // Far more calls than connections: most are still waiting for one when close() begins.
+    const own = new Queue({ connectionString: db.url, schema: db.schema, poolSize: 2 });
+    // The schema check is done, so every call below goes straight to the pool's queue.
+    await own.pausedQueues();
+    const calls: Array<Promise<unknown>> = [
+      ...Array.from({ length: 40 }, (_, i) => own.enqueue("in_flight", { i })),
+      own.enqueueMany(Array.from({ length: 5 }, (_, i) => ({ type: "in_flight", payload: { i: 40 + i } }))),
+      own.stats(),
+      own.listJobs({ type: "in_flight" }),
+      own.purgeDead({ type: "in_flight" }),
+    ];
+    const outcomes: Array<PromiseSettledResult<unknown>> = [];
+    for (const call of calls) call.then((value) => outcomes.push({ status: "fulfilled", value }), (reason) => outcomes.push({ status: "rejected", reason }));
+    let closed = false;
+    void own.close().then(() => (closed = true));
+    const late = await own.enqueue("in_flight", { late: true }).catch((e) => e);
+    expect(late).toBeInstanceOf(ConfigError);
+    await waitFor(() => closed && outcomes.length === calls.length, "close() and every call in flight to settle");
+    expect(outcomes.filter((o) => o.status === "rejected")).toEqual([]);
+    const ids = (await Promise.all(calls.slice(0, 41))).flatMap((r) => (Array.isArray(r) ? r : [r])).map((r) => (r as { job: Job }).job.id);
+    expect(ids).toHaveLength(45);
+    const { rows } = await db.pool.query(`SELECT id FROM "${db.schema}".jobs WHERE type = 'in_flight'`);
+    expect(rows.map((r) => r.id).sort()).toEqual([...ids].sort());
+    expect(own.pool.totalCount).toBe(0);
   });
 
   it("leaves a pool it was given open", async () => {
