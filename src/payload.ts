@@ -91,7 +91,7 @@ function thrownText(thrown: unknown): string {
   const line = message?.split("\n")[0]!.trim();
   if (line) return line;
   const name = readString(thrown, "name");
-  if (name && isInstance(thrown, Error)) return `${name} (its message cannot be read)`;
+  if (name && isInstance(thrown, Error)) return `${name} without a readable message`;
   return describe(thrown);
 }
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ValidationError } from "./errors.js";
+import { textOf, ValidationError } from "./errors.js";
 
 /**
  * Parses `value` with `schema`. On failure throws a `ValidationError` whose
@@ -95,9 +95,11 @@ function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
 export function describe(value: unknown): string {
   if (value === undefined) return "`undefined`";
   if (value === null) return "`null`";
-  const type = Array.isArray(value) ? "array" : value instanceof Date ? "Date" : typeof value;
+  let type: string = typeof value;
   let shown: string;
+  // Inside the try too: Array.isArray and instanceof throw on some Proxies.
   try {
+    type = Array.isArray(value) ? "array" : value instanceof Date ? "Date" : typeof value;
     shown =
       typeof value === "string"
         ? JSON.stringify(value)
@@ -111,7 +113,7 @@ export function describe(value: unknown): string {
               ? Number.isNaN(value.getTime()) ? "Invalid Date" : value.toISOString()
               : JSON.stringify(value) ?? String(value);
   } catch {
-    shown = String(value);
+    shown = textOf(value);
   }
   if (shown.length > 60) shown = `${shown.slice(0, 57)}...`;
   return `\`${shown}\` (${type})`;

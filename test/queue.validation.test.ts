@@ -177,6 +177,25 @@ describe("enqueue refuses bad input before any SQL runs", () => {
   });
 });
 
+/** A Proxy every trap of which throws, as hostile code may throw or pass one. */
+function hostileProxy(): object {
+  const trap = () => {
+    throw new Error("trap");
+  };
+  return new Proxy({}, { get: trap, getPrototypeOf: trap, ownKeys: trap, has: trap, getOwnPropertyDescriptor: trap });
+}
+
+/** A TypeError whose `message` getter throws. */
+function unreadableError(): Error {
+  const error = new TypeError("hidden");
+  Object.defineProperty(error, "message", {
+    get() {
+      throw new Error("no message for you");
+    },
+  });
+  return error;
+}
+
 describe("payloads that are not JSON", () => {
   const cyclic: Record<string, unknown> = { a: { b: [] as unknown[] } };
   ((cyclic.a as { b: unknown[] }).b as unknown[]).push(cyclic.a);
@@ -198,12 +217,20 @@ describe("payloads that are not JSON", () => {
     ["a NUL in a key", { outer: { ["k\u0000"]: 1 } }, "payload.outer", 'Expected `payload.outer` to be JSON with keys without NUL characters or lone surrogates, got `"k\\u0000"` (string)'],
     ["a BigInt in an object reached twice", { p: { q: shared }, r: shared }, "payload.p.q.x", "Expected `payload.p.q.x` to be JSON-serialisable, got `2n` (bigint)"],
     ["a throwing toJSON", { toJSON: () => { throw new Error("no\nway"); } }, "payload", "Expected `payload` to be JSON-serialisable, got an error from it: no"],
-    ["a toJSON throwing a null-prototype object", { toJSON: () => { throw Object.create(null); } }, "payload", "Expected `payload` to be JSON-serialisable, got an error from it: Non-error thrown: {}"],
+    ["a toJSON throwing a null-prototype object", { toJSON: () => { throw Object.create(null); } }, "payload", "Expected `payload` to be JSON-serialisable, got an error from it: `{}` (object)"],
     ["a toJSON throwing a RangeError", { at: { toJSON: () => { throw new RangeError("Invalid time value"); } } }, "payload", "Expected `payload` to be JSON-serialisable, got an error from it: Invalid time value"],
-    ["a getter throwing a Proxy whose traps throw", { get bad() { throw new Proxy({}, { get: () => { throw new Error("trap"); }, getPrototypeOf: () => { throw new Error("trap"); } }); } }, "payload", /^Expected `payload` to be JSON-serialisable, got an error from it: /],
-    ["a Map", { m: new Map([["a", 1]]) }, "payload.m", "Expected `payload.m` to be JSON, got a Map, which JSON would store as `{}` (convert it first, e.g. `Object.fromEntries(map)` or `[...set]`)"],
-    ["a Set in an array", [1, new Set([1])], "payload.1", /^Expected `payload.1` to be JSON, got a Set, which JSON would store as `\{\}`/],
-    ["a typed array", { bytes: new Uint8Array(4) }, "payload.bytes", /^Expected `payload.bytes` to be JSON, got a binary buffer/],
+    ["a toJSON that overflows the stack on its own", { toJSON: function again(): unknown { return again(); } }, "payload", "Expected `payload` to be JSON-serialisable, got an error from it: Maximum call stack size exceeded"],
+    ["a getter throwing a Proxy whose traps throw", { get bad() { throw hostileProxy(); } }, "payload", "Expected `payload` to be JSON-serialisable, got an error from it: `[unprintable value]` (object)"],
+    ["a toJSON throwing an Error whose message getter throws", { toJSON: () => { throw unreadableError(); } }, "payload", "Expected `payload` to be JSON-serialisable, got an error from it: TypeError without a readable message"],
+    ["a Proxy whose traps throw", hostileProxy(), "payload", "Expected `payload` to be JSON-serialisable, got an error from it: trap"],
+    ["a Map", { m: new Map([["a", 1]]) }, "payload.m", "Expected `payload.m` to be JSON, got a Map, which JSON would store as `{}` (convert it first, e.g. `Object.fromEntries(map)`)"],
+    ["a Set in an array", [1, new Set([1])], "payload.1", "Expected `payload.1` to be JSON, got a Set, which JSON would store as `{}` (convert it first, e.g. `[...set]`)"],
+    ["a WeakMap", { w: new WeakMap() }, "payload.w", /^Expected `payload.w` to be JSON, got a WeakMap, which JSON would store as `\{\}`/],
+    ["a Promise", { p: Promise.resolve(1) }, "payload.p", "Expected `payload.p` to be JSON, got a Promise, which JSON would store as `{}` (await it first)"],
+    ["a RegExp", { r: /x/g }, "payload.r", /^Expected `payload.r` to be JSON, got a RegExp, which JSON would store as `\{\}`/],
+    ["an Error", { e: new Error("boom") }, "payload.e", "Expected `payload.e` to be JSON, got an Error, which JSON would store as an object without its message (pass e.g. `{ name, message }` instead)"],
+    ["a typed array", { bytes: new Uint8Array(4) }, "payload.bytes", /^Expected `payload.bytes` to be JSON, got a typed array or DataView, which JSON would store as an object of indexes/],
+    ["an ArrayBuffer from a toJSON", { toJSON: () => new ArrayBuffer(2) }, "payload", /^Expected `payload` to be JSON, got an ArrayBuffer/],
   ] as const)("%s", async (_, payload, field, message) => {
     await refused(() => queue.enqueue("t", payload), field, message);
     const inBatch = typeof message === "string" ? message.replaceAll("`payload", "`items.1.payload") : new RegExp(message.source.replaceAll("`payload", "`items.1.payload"));
@@ -213,6 +240,19 @@ describe("payloads that are not JSON", () => {
   it("still accepts a valid surrogate pair, a Date (as its ISO string) and toJSON", async () => {
     const { job } = await queue.enqueue("t", { emoji: "\ud83d\ude00", at: new Date("2020-01-01T00:00:00Z"), custom: { toJSON: () => [1] } });
     expect(job.payload).toEqual({ emoji: "\u{1F600}", at: "2020-01-01T00:00:00.000Z", custom: [1] });
+  });
+
+  it("stores class instances by their own enumerable properties, a Buffer by its toJSON, and a null-prototype object", async () => {
+    class Point {
+      constructor(readonly x: number, readonly y: number) {}
+      get sum() {
+        return this.x + this.y;
+      }
+    }
+    const bare = Object.assign(Object.create(null) as object, { a: 1 });
+    const { job } = await queue.enqueue("t", { point: new Point(1, 2), empty: new (class Empty {})(), bytes: Buffer.from("hi"), bare });
+    const { rows: stored } = await db.pool.query(`SELECT payload FROM "${db.schema}".jobs WHERE id = $1`, [job.id]);
+    expect(stored[0].payload).toEqual({ point: { x: 1, y: 2 }, empty: {}, bytes: { type: "Buffer", data: [104, 105] }, bare: { a: 1 } });
   });
 
   it("a payload larger than maxPayloadBytes (default 1 MiB)", async () => {
@@ -283,6 +323,14 @@ describe("other methods refuse bad input", () => {
     const expected = "a status (queued, running, succeeded, failed, canceled, dead) or an array of them";
     await refused(() => queue.listJobs({ status: "nope" as never }), "options.status", `Expected \`options.status\` to be ${expected}, got \`"nope"\` (string)`);
     await refused(() => queue.listJobs({ status: ["queued", "nope"] as never }), "options.status", new RegExp(`to be ${expected.replace(/[()]/g, "\\$&")}, got`));
+    await refused(() => queue.listJobs({ status: 7 as never }), "options.status", `Expected \`options.status\` to be ${expected}, got \`7\` (number)`);
+  });
+
+  it("dead-letter filters refuse a time before PostgreSQL's range", async () => {
+    const ancient = new Date(-210_866_803_200_001);
+    const message = /to be a valid Date from 4713 BC on \(PostgreSQL's range\), got `-004713-11-23T23:59:59.999Z` \(Date\)$/;
+    await refused(() => queue.retryDead({ finishedAfter: ancient }), "filter.finishedAfter", message);
+    await refused(() => queue.purgeDead({ finishedBefore: ancient }), "filter.finishedBefore", message);
   });
 
   it("getJob, cancel and retry check the id and their options", async () => {

@@ -71,6 +71,26 @@ describe("error text", () => {
   });
 });
 
+describe("results", () => {
+  it("a result JSON would store as {} (a Map) kills the job with the reason; a class instance is stored by its fields", async () => {
+    class Totals {
+      constructor(readonly sent: number) {}
+    }
+    await startWorker({
+      mapped: async () => ({ counts: new Map([["a", 1]]) }),
+      classy: async () => new Totals(3),
+    });
+    const mapped = (await queue.enqueue("mapped", null)).job.id;
+    const classy = (await queue.enqueue("classy", null)).job.id;
+    await waitForStatuses([mapped], "dead");
+    await waitForStatuses([classy], "succeeded");
+    expect((await jobRow(db.pool, db.schema, mapped)).last_error).toBe(
+      "The handler's result cannot be stored: Expected `result.counts` to be JSON, got a Map, which JSON would store as `{}` (convert it first, e.g. `Object.fromEntries(map)`)",
+    );
+    expect((await jobRow(db.pool, db.schema, classy)).result).toEqual({ sent: 3 });
+  });
+});
+
 describe("snooze delays", () => {
   const bad: Array<[string, unknown, string]> = [
     ["NaN", NaN, "`NaN` (number)"],
