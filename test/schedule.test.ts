@@ -82,6 +82,9 @@ describe("schedules", () => {
       [() => queue.schedule("x", "* * * * *", "t", {}, { backfillMs: -1 }), /`options\.backfillMs`/],
       [() => queue.schedule("x", "* * * * *", "t", {}, { runAt: new Date() } as never), /runAt/],
       [() => queue.unschedule(""), /`name`/],
+      [() => worker().runSchedules(new Date("not a date")), /^Expected `now` to be a valid Date from 4713 BC on .*, got `Invalid Date` \(Date\)$/],
+      [() => worker().runSchedules("2026-01-01" as never), /^Expected `now` to be a valid Date.*, got `"2026-01-01"` \(string\)$/],
+      [() => worker().runSchedules(new Date(-8.64e15)), /^Expected `now` to be a valid Date from 4713 BC on/],
     ];
     for (const [call, field] of bad) {
       const error = await call().then(() => null, (e) => e);

@@ -1,6 +1,8 @@
 import type { Statement } from "../db.js";
+import { dateSchema } from "../options.js";
 import type { Queue } from "../queue.js";
 import { dueTicks, scheduleFromRow, tickKey } from "../schedule.js";
+import { parse } from "../validate.js";
 
 /** What one scheduler pass did. */
 export interface SchedulerResult {
@@ -31,7 +33,9 @@ export class Scheduler {
     this.#queue = queue;
   }
 
-  async runOnce(now = new Date()): Promise<SchedulerResult> {
+  async runOnce(time?: Date): Promise<SchedulerResult> {
+    // Ticks are judged by `now` and the newest is written back as a timestamptz.
+    const now = time === undefined ? new Date() : parse(dateSchema, time, "now");
     const result: SchedulerResult = { enqueued: 0, schedules: [] };
     const rows = await this.#run(this.#sql.list, [null]);
     for (const row of rows) {
