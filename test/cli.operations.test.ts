@@ -139,7 +139,7 @@ describe("djps dlq", () => {
 
 describe("stored text in human output", () => {
   it("reaches the terminal with control characters escaped, and --json unchanged", async () => {
-    const hostile = "boom\u001b[2J\u001b]0;owned\u0007\rline\u009b\u202egnp.exe";
+    const hostile = "boom\u001b[2J\u001b]0;owned\u0007\rline\u009b\u202egnp.exe\nstatus        succeeded";
     const { rows } = await db.pool.query(
       `INSERT INTO "${db.schema}".jobs (type, queue, status, attempts, max_attempts, finished_at, last_error, errors, idempotency_key)
        VALUES ('ctl', 'ctlq', 'dead', 1, 1, now(), $1, jsonb_build_array(jsonb_build_object('attempt', 1, 'at', '2026-01-01T00:00:00Z', 'message', $1::text)), $1)
@@ -147,18 +147,28 @@ describe("stored text in human output", () => {
       [hostile],
     );
     const id = rows[0].id as string;
-    const outputs = [
+    const [shown, listed, dead] = [
       ok(await djps("jobs", "show", id)),
       ok(await djps("jobs", "list", "--queue", "ctlq")),
       ok(await djps("dlq", "list", "--queue", "ctlq")),
     ];
+    const outputs = [shown, listed, dead];
     for (const out of outputs) {
       expect(out).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
       expect(out).toContain("boom\\x1b[2J");
     }
-    expect(outputs[0]).toContain("\\x07\\x0dline\\x9b\\u202egnp.exe");
+    expect(shown).toContain("\\x07\\x0dline\\x9b\\u202egnp.exe\\x0astatus        succeeded");
+    // A newline in stored text cannot pass for a line of its own, nor break a table's rows.
+    expect(shown.match(/^status.*$/gm)).toEqual([expect.stringMatching(/^status\s+dead$/)]);
+    expect(listed.trimEnd().split("\n")).toHaveLength(2);
+    expect(dead.trimEnd().split("\n")).toHaveLength(2);
     const json = JSON.parse(ok(await djps("jobs", "show", id, "--json")));
     expect(json.lastError).toBe(hostile);
+  });
+
+  it("error lines escape control characters too", async () => {
+    const line = fails(await runCli(["\u001b[2Jwipe\u0007"]), 2);
+    expect(line).toBe("djps: Unknown command '\\x1b[2Jwipe\\x07'");
   });
 });
 

@@ -1,5 +1,5 @@
 import type { Job } from "../index.js";
-import { table } from "./table.js";
+import { details, table } from "./table.js";
 
 const time = (d: Date | null) => (d ? d.toISOString() : null);
 const short = (text: string | null, max = 60) => (text === null ? null : text.length > max ? `${text.slice(0, max - 1)}…` : text);
@@ -15,25 +15,23 @@ export function jobsTable(jobs: readonly Job[]): string {
 
 /** One job in full: its fields, payload, result and error history. */
 export function jobDetail(job: Job): string {
-  const lines = [
-    `id            ${job.id}`,
-    `type          ${job.type}`,
-    `queue         ${job.queue}`,
-    `status        ${job.status}`,
-    `priority      ${job.priority}`,
-    `attempts      ${job.attempts} of ${job.maxAttempts}`,
-    `run at        ${time(job.runAt)}`,
-    `created       ${time(job.createdAt)}`,
-    `started       ${time(job.startedAt) ?? "-"}`,
-    `finished      ${time(job.finishedAt) ?? "-"}`,
-    `key           ${job.idempotencyKey ?? "-"}`,
-    `locked by     ${job.lockedBy ?? "-"}`,
-    `payload       ${JSON.stringify(job.payload)}`,
-    `result        ${job.result === null ? "-" : JSON.stringify(job.result)}`,
-  ];
-  if (job.errors.length > 0) {
-    lines.push("errors");
-    for (const e of job.errors) lines.push(`  attempt ${e.attempt} at ${e.at}: ${e.message}`);
-  }
-  return lines.join("\n");
+  const fields = details([
+    ["id", job.id],
+    ["type", job.type],
+    ["queue", job.queue],
+    ["status", job.status],
+    ["priority", String(job.priority)],
+    ["attempts", `${job.attempts} of ${job.maxAttempts}`],
+    ["run at", time(job.runAt)],
+    ["created", time(job.createdAt)],
+    ["started", time(job.startedAt)],
+    ["finished", time(job.finishedAt)],
+    ["key", job.idempotencyKey],
+    ["locked by", job.lockedBy],
+    ["payload", JSON.stringify(job.payload)],
+    ["result", job.result === null ? null : JSON.stringify(job.result)],
+  ]);
+  if (job.errors.length === 0) return fields;
+  const errors = details(job.errors.map((e) => [`  attempt ${e.attempt}`, `at ${e.at}: ${e.message}`]));
+  return `${fields}\nerrors\n${errors}`;
 }

@@ -10,8 +10,19 @@ const UNPRINTABLE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\
 
 /** Text for a human's terminal: every unprintable character shown as an escape (`\x1b`, `\u202e`). */
 export function printable(text: string): string {
-  return text.replace(UNPRINTABLE, (c) => {
-    const code = c.charCodeAt(0);
-    return code < 0x100 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
-  });
+  return text.replace(UNPRINTABLE, escape);
+}
+
+/**
+ * One cell or field of stored text, on one line: `printable`, and its
+ * newlines shown as `\n` too, so a stored value cannot break a table's
+ * columns or pass for a line of its own.
+ */
+export function inline(text: string): string {
+  return printable(text).replace(/\n/g, escape);
+}
+
+function escape(c: string): string {
+  const code = c.charCodeAt(0);
+  return code < 0x100 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
 }
