@@ -68,6 +68,7 @@ describe("djps status", () => {
     const missing = fails(await runCli(["status", "--schema", "never_migrated_here"], { DATABASE_URL: db.url }), 1);
     expect(missing).toMatch(/has no jobs table.*djps migrate --schema never_migrated_here/);
     expect(fails(await runCli(["status"]), 1)).toMatch(/DATABASE_URL/);
+    expect(fails(await runCli(["status", "--schema", "information_schema"], { DATABASE_URL: db.url }), 1)).toMatch(/^djps: Expected `--schema` to be a schema of its own, not a system schema/);
     expect(fails(await djps("status", "--bogus"), 2)).toMatch(/--bogus/);
   });
 });

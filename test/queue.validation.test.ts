@@ -343,6 +343,14 @@ describe("other methods refuse bad input", () => {
 });
 
 describe("the constructor", () => {
+  it("refuses a system schema, naming the option", () => {
+    for (const schema of ["information_schema", "pg_catalog", "pg_temp"]) {
+      expect(() => new Queue({ connectionString: db.url, schema })).toThrow(
+        new ValidationError("options.schema", `Expected \`options.schema\` to be a schema of its own, not a system schema (\`pg_*\` or \`information_schema\`), got \`"${schema}"\` (string)`),
+      );
+    }
+  });
+
   it("needs a database: no connection string, no pool and no DATABASE_URL is a ConfigError", () => {
     const saved = process.env.DATABASE_URL;
     delete process.env.DATABASE_URL;
