@@ -1,3 +1,5 @@
+import { types } from "node:util";
+
 /**
  * Every error djps throws on purpose is a `DjpsError`. Callers branch on the
  * subclass with `instanceof`, or on the stable string `code`.
@@ -87,7 +89,8 @@ export class PermanentJobError extends DjpsError {
 export class SnoozeJob extends DjpsError {
   readonly delayMs: number;
   constructor(delayMs: number) {
-    super("SNOOZE", `Snoozed for ${delayMs} ms`);
+    // The delay is checked where the snooze is written; here it may be anything a handler passed.
+    super("SNOOZE", `Snoozed for ${textOf(delayMs)} ms`);
     this.delayMs = delayMs;
   }
 }
@@ -96,24 +99,28 @@ export class SnoozeJob extends DjpsError {
  * Turns anything thrown into an `Error` with a string message, so every
  * catch handles one shape. It never throws itself: a handler may throw a
  * null-prototype object, a Proxy whose traps throw, a revoked Proxy, an Error
- * whose `message` is a number or a getter that throws. An `Error` with a
- * readable string message comes back as it is (its class kept); anything else
- * becomes a new `Error` whose `cause` is the original value.
+ * whose `message` is a number or a getter that throws.
+ *
+ * An `Error` whose `message` and `name` read as strings comes back as it is,
+ * its class kept (`PermanentJobError` must stay one). Anything else becomes a
+ * new `Error` whose `cause` is the original value, its message read once,
+ * here. A Proxy always does: even one that answers now may answer differently
+ * (or throw) the next time, and the worker reads the message more than once.
  */
 export function coerceError(thrown: unknown): Error {
-  try {
-    if (thrown instanceof Error) {
-      const message = readProperty(thrown, "message");
-      if (typeof message === "string" && typeof readProperty(thrown, "name") === "string") return thrown;
-      const name = readProperty(thrown, "name");
-      const text = textOf(message);
-      return new Error(typeof name === "string" && name !== "Error" ? `${name}: ${text}` : text, { cause: thrown });
-    }
-  } catch {
-    // `instanceof` itself can throw (a Proxy's getPrototypeOf trap): fall through.
-  }
   if (typeof thrown === "string") return new Error(thrown);
-  return new Error(`Non-error thrown: ${textOf(thrown)}`, { cause: thrown });
+  let isError = false;
+  try {
+    isError = thrown instanceof Error;
+  } catch {
+    // `instanceof` itself can throw (a Proxy's getPrototypeOf trap, a revoked Proxy).
+  }
+  if (!isError) return new Error(`Non-error thrown: ${textOf(thrown)}`, { cause: thrown });
+  const message = readProperty(thrown as Error, "message");
+  const name = readProperty(thrown as Error, "name");
+  if (typeof message === "string" && typeof name === "string" && !types.isProxy(thrown)) return thrown as Error;
+  const text = message === undefined ? "[no readable message]" : textOf(message);
+  return new Error(typeof name === "string" && name !== "Error" ? `${name}: ${text}` : text, { cause: thrown });
 }
 
 /** `value[key]`, or undefined when reading it throws. */

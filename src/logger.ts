@@ -23,14 +23,26 @@ export const consoleLogger: Logger = {
   error: (obj, msg) => console.error(`djps error ${msg ?? ""}`, obj),
 };
 
-/** A logger that adds `fields` to every line (e.g. the worker id). */
+/**
+ * A logger that adds `fields` to every line (e.g. the worker id). A line the
+ * given logger fails to write (it threw) is dropped: djps logs from the paths
+ * that record a job's outcome and release its slot, and a broken logger must
+ * not leave a job running for ever; it has nowhere better to report to.
+ */
 export function scopeLogger(logger: Logger, fields: object): Logger {
   // Nothing to add fields to: skip the copy on every call.
   if (logger === silentLogger) return silentLogger;
+  const write = (level: keyof Logger, obj: object, msg: string | undefined) => {
+    try {
+      logger[level]({ ...fields, ...obj }, msg);
+    } catch {
+      // dropped, as above
+    }
+  };
   return {
-    debug: (obj, msg) => logger.debug({ ...fields, ...obj }, msg),
-    info: (obj, msg) => logger.info({ ...fields, ...obj }, msg),
-    warn: (obj, msg) => logger.warn({ ...fields, ...obj }, msg),
-    error: (obj, msg) => logger.error({ ...fields, ...obj }, msg),
+    debug: (obj, msg) => write("debug", obj, msg),
+    info: (obj, msg) => write("info", obj, msg),
+    warn: (obj, msg) => write("warn", obj, msg),
+    error: (obj, msg) => write("error", obj, msg),
   };
 }

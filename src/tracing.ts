@@ -127,41 +127,77 @@ export function rememberProducer(job: Job, stored: unknown): void {
 /**
  * Runs one execution of `job` inside a CONSUMER span linked to its producer's
  * context. `outcome` tells how it ended: an error marks the span failed.
+ *
+ * A tracer that throws (from starting, reporting or ending a span) changes
+ * nothing about the execution: the job runs, untraced if need be, and its
+ * outcome is the handler's. Tracing is an observer, and a failure of its own
+ * must not fail jobs or leave them running.
  */
 export async function traceExecution<T>(job: Job, attempt: number, run: () => Promise<T>, failure: (result: T) => Error | undefined): Promise<T> {
   const a = api;
   if (!a || !tracingOn()) return run();
-  const stored = producerContexts.get(job);
-  const link = stored ? spanContextOf(a, stored) : undefined;
-  const span = tracer(a).startSpan(
-    `process ${job.queue}`,
-    {
-      kind: a.SpanKind.CONSUMER,
-      attributes: {
-        "messaging.system": "djps",
-        "messaging.operation.type": "process",
-        "messaging.destination.name": job.queue,
-        "messaging.message.id": job.id,
-        "djps.job.type": job.type,
-        "djps.job.attempt": attempt,
-      },
-      links: link ? [{ context: link }] : [],
-    },
-    a.ROOT_CONTEXT,
-  );
-  if (!span.isRecording()) {
-    span.end();
+  const span = consumerSpan(a, job, attempt);
+  if (!span) return run();
+  let ran = false;
+  const inside = () => {
+    ran = true;
     return run();
-  }
+  };
+  let result: T;
   try {
-    const result = await a.context.with(a.trace.setSpan(a.context.active(), span), run);
+    result = await a.context.with(a.trace.setSpan(a.context.active(), span), inside);
+  } catch (error) {
+    quietly(() => span.end());
+    // The context manager failed before the run began: run it outside the span.
+    if (!ran) return run();
+    throw error;
+  }
+  quietly(() => {
     const error = failure(result);
     if (error) {
       span.recordException(error);
       span.setStatus({ code: a.SpanStatusCode.ERROR, message: error.message });
     }
-    return result;
-  } finally {
-    span.end();
+  });
+  quietly(() => span.end());
+  return result;
+}
+
+/** The CONSUMER span of one execution, or undefined when it records nothing or the tracer threw. */
+function consumerSpan(a: Api, job: Job, attempt: number): Otel.Span | undefined {
+  let span: Otel.Span | undefined;
+  try {
+    const stored = producerContexts.get(job);
+    const link = stored ? spanContextOf(a, stored) : undefined;
+    span = tracer(a).startSpan(
+      `process ${job.queue}`,
+      {
+        kind: a.SpanKind.CONSUMER,
+        attributes: {
+          "messaging.system": "djps",
+          "messaging.operation.type": "process",
+          "messaging.destination.name": job.queue,
+          "messaging.message.id": job.id,
+          "djps.job.type": job.type,
+          "djps.job.attempt": attempt,
+        },
+        links: link ? [{ context: link }] : [],
+      },
+      a.ROOT_CONTEXT,
+    );
+    if (span.isRecording()) return span;
+  } catch {
+    // A tracer that cannot start a span: the execution runs untraced.
+  }
+  quietly(() => span?.end());
+  return undefined;
+}
+
+/** Calls into the tracer, ignoring a throw: see traceExecution. */
+function quietly(call: () => void): void {
+  try {
+    call();
+  } catch {
+    // ignored, as above
   }
 }

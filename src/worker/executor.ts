@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { coerceError, PermanentJobError, SnoozeJob, type ValidationError } from "../errors.js";
+import { coerceError, PermanentJobError, SnoozeJob, textOf } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { serializeJson } from "../payload.js";
 import type { Job } from "../types.js";
@@ -64,7 +64,8 @@ function storableResult(value: unknown): string | null {
   try {
     return serializeJson(value, "result", MAX_RESULT_BYTES);
   } catch (error) {
-    throw new PermanentJobError(`The handler's result cannot be stored: ${(error as ValidationError).message}`);
+    // Whatever serialising threw (a toJSON or a Proxy trap can throw anything), as text.
+    throw new PermanentJobError(`The handler's result cannot be stored: ${coerceError(error).message}`);
   }
 }
 
@@ -108,18 +109,49 @@ function snoozeVerdict(delayMs: unknown): Verdict {
     return { kind: "snooze", delayMs: Math.round(delayMs) };
   }
   // describe() renders numbers through JSON, where NaN and Infinity read as null.
-  const shown = typeof delayMs === "number" ? `\`${delayMs}\` (number)` : describe(delayMs);
+  const shown = typeof delayMs === "number" ? `\`${delayMs}\` (number)` : describeDelay(delayMs);
   const error = new TypeError(`Expected the snooze delay to be a number of milliseconds from 0 to ${MAX_SNOOZE_MS}, got ${shown}`);
   return { kind: "fail", error, permanent: false };
 }
 
-/** The thrown value as a snooze, if it is one (`instanceof` on a hostile Proxy can throw). */
-function snoozeOf(thrown: unknown): SnoozeJob | undefined {
+/** describe() for a delay a handler passed, which may be a value that throws when looked at. */
+function describeDelay(delayMs: unknown): string {
   try {
-    return thrown instanceof SnoozeJob ? thrown : undefined;
+    return describe(delayMs);
+  } catch {
+    return `\`${textOf(delayMs)}\``;
+  }
+}
+
+/**
+ * `value instanceof type`, false when the check itself throws: it walks the
+ * prototype chain, and a Proxy anywhere on it can throw from its trap.
+ */
+function isInstance<T>(value: unknown, type: abstract new (...args: never[]) => T): value is T {
+  try {
+    return value instanceof type;
+  } catch {
+    return false;
+  }
+}
+
+/** A snooze's delay as the handler gave it; undefined when reading it throws. */
+function delayOf(snooze: SnoozeJob): unknown {
+  try {
+    return snooze.delayMs;
   } catch {
     return undefined;
   }
+}
+
+/** What a throw from the handler (or from storing its result) makes of the attempt. */
+function thrownVerdict(attempt: Attempt, thrown: unknown): Verdict {
+  const reason = attempt.reason;
+  if (reason instanceof AbortReason && reason.why !== "timeout") return { kind: "abandon" };
+  if (reason instanceof AbortReason) return { kind: "fail", error: reason, permanent: false };
+  if (isInstance(thrown, SnoozeJob)) return snoozeVerdict(delayOf(thrown));
+  const error = coerceError(thrown);
+  return { kind: "fail", error, permanent: isInstance(error, PermanentJobError) };
 }
 
 /** The largest result stored (results are for small summaries; big data belongs elsewhere). */
@@ -154,13 +186,7 @@ export async function execute(attempt: Attempt, spec: ResolvedHandler, ctx: JobC
     const value = await Promise.race([running, attempt.aborted()]);
     return { kind: "complete", result: storableResult(value) };
   } catch (thrown) {
-    const reason = attempt.reason;
-    if (reason instanceof AbortReason && reason.why !== "timeout") return { kind: "abandon" };
-    if (reason instanceof AbortReason) return { kind: "fail", error: reason, permanent: false };
-    const snoozed = snoozeOf(thrown);
-    if (snoozed) return snoozeVerdict(snoozed.delayMs);
-    const error = coerceError(thrown);
-    return { kind: "fail", error, permanent: error instanceof PermanentJobError };
+    return thrownVerdict(attempt, thrown);
   } finally {
     clearTimeout(timer);
   }

@@ -459,9 +459,12 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
 
   /**
    * Runs one attempt and records its outcome. Nothing on this path may leave
-   * the attempt hanging: whatever throws (a helper fed a hostile value, the
-   * tracing wrapper) still frees the slot and fails the attempt, and nothing
-   * escapes as an unhandled rejection.
+   * the attempt hanging: the promise is not awaited, so a throw here would be
+   * an unhandled rejection (a crash, by default) and would leave the row
+   * `running`, its lease heartbeated, its slot taken and stop() waiting for
+   * ever. execute() and the tracing wrapper do not throw, the logger swallows
+   * its own failures and emit() its listeners'; the catches here are the last
+   * resort for whatever still does: the slot comes back and the attempt fails.
    */
   async #runJob(entry: Attempt): Promise<void> {
     const job = entry.job;
@@ -474,33 +477,52 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
     } catch (thrown) {
       verdict = { kind: "fail", error: coerceError(thrown), permanent: false };
     }
-    // Only this attempt's own entry: a newer attempt of the job may have taken its place.
-    if (this.#running.get(job.id) === entry) this.#running.delete(job.id);
     const durationMs = performance.now() - entry.startedAt;
-    try {
-      this.#prefetch.observe(durationMs);
-      this.#slotsStuck = false;
-      this.#fillSlots();
-    } finally {
-      if (this.#running.size === 0) this.#drained?.();
-      this.#waker.wake(false);
-    }
+    this.#freeSlot(entry, durationMs);
     let write: Promise<Outcome> | undefined;
     let error: Error | undefined;
     try {
       ({ write, error } = this.#record(job, spec, verdict, entry));
     } catch (thrown) {
-      // The last resort: record a failure that cannot itself fail to build.
+      // Record a failure that cannot itself fail to build.
       error = new Error(`The attempt could not be recorded as it ended: ${coerceError(thrown).message}`);
       verdict = { kind: "fail", error, permanent: false };
       write = this.#fails.push(job, { message: storableFailure(error.message), stack: null, delayMs: retryDelayMs(failureNumber(job), spec.backoff), permanent: false });
     }
     if (!write) return;
+    let outcome: Outcome;
     try {
-      const outcome = await write;
-      this.#announce(job, verdict.kind, outcome, error, durationMs, verdict.kind === "complete" ? verdict.result : undefined);
+      outcome = await write;
     } catch (failure) {
       this.#logger.error({ jobId: job.id, error: coerceError(failure).message }, "could not record the job's outcome; its lease will pass and it will be rescued");
+      return;
+    }
+    try {
+      this.#announce(job, verdict.kind, outcome, error, durationMs, verdict.kind === "complete" ? verdict.result : undefined);
+    } catch (failure) {
+      // The outcome is written; only its announcement is lost.
+      this.#report(coerceError(failure), "announcing a job's outcome");
+    }
+  }
+
+  /**
+   * Gives a finished attempt's slot back and starts buffered jobs in it. The
+   * drain hook (stop() waits on it) and the wake-up run whatever starting
+   * those jobs throws.
+   */
+  #freeSlot(entry: Attempt, durationMs: number): void {
+    const job = entry.job;
+    // Only this attempt's own entry: a newer attempt of the job may have taken its place.
+    if (this.#running.get(job.id) === entry) this.#running.delete(job.id);
+    try {
+      this.#prefetch.observe(durationMs);
+      this.#slotsStuck = false;
+      this.#fillSlots();
+    } catch (failure) {
+      this.#report(coerceError(failure), "starting buffered jobs");
+    } finally {
+      if (this.#running.size === 0) this.#drained?.();
+      this.#waker.wake(false);
     }
   }
 
