@@ -60,7 +60,12 @@ export interface WorkerOptions<S extends JobSchemas = {}> {
   schedulerIntervalMs?: number;
   /** Zod schemas by job type, checked before the handler runs. */
   schemas?: S;
-  /** Stop gracefully on SIGINT/SIGTERM, then let the signal take its course. @default false */
+  /**
+   * Stop gracefully on SIGINT/SIGTERM, then let the signal take its course.
+   * The workers of one process that set it stop together, and the signal is
+   * raised again once the last has stopped; a second signal releases their
+   * running jobs at once. @default false
+   */
   handleSignals?: boolean;
   /** Grace period of `stop()` and of signals. @default 30000 */
   shutdownTimeoutMs?: number;

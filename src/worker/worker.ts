@@ -33,6 +33,7 @@ import { Prefetch } from "./prefetch.js";
 import type { Handlers, WorkerOptions } from "./types.js";
 import { Waker } from "./waker.js";
 import { Notifier } from "./notifier.js";
+import { joinSignals, leaveSignalsWhen, type SignalMember } from "./signals.js";
 import { DEFAULT_BACKOFF, handlersSchema, stopOptionsSchema, workerOptionsSchema } from "./options.js";
 
 /** A claimed job waiting in the buffer for a free slot, not started yet. */
@@ -120,7 +121,8 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
   #loop: Promise<void> | undefined;
   readonly #waker: Waker;
   #drained: (() => void) | undefined;
-  #signalHandler: ((signal: NodeJS.Signals) => void) | undefined;
+  /** This worker in the process-wide signal handling, with `handleSignals`. */
+  #signalMember: SignalMember | undefined;
 
   constructor(handlers: NoInfer<Handlers<S>>, options: WorkerOptions<S> = {}) {
     super();
@@ -287,14 +289,15 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
     if (this.#scheduleTicker) this.#firstSchedule = this.#schedule();
     this.#loop = this.#claimLoop();
     if (this.#handleSignals) {
-      this.#signalHandler = (signal) => {
-        this.#logger.info({ signal }, "signal received: stopping gracefully");
-        void this.stop().finally(() => {
-          process.kill(process.pid, signal);
-        });
+      this.#signalMember = {
+        stop: () => this.stop(),
+        // A second signal: what the end of the grace period would do, now.
+        releaseRunning: () => {
+          for (const entry of this.#running.values()) entry.abort(new AbortReason("shutdown", "The worker is shutting down"));
+        },
+        logger: this.#logger,
       };
-      process.once("SIGINT", this.#signalHandler);
-      process.once("SIGTERM", this.#signalHandler);
+      joinSignals(this.#signalMember);
     }
     this.#logger.info({ types: this.#types, queues: this.#queues, concurrency: this.#concurrency }, "worker started");
     this.emit("worker:started", { workerId: this.id });
@@ -309,10 +312,9 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
     }
     this.#state = "stopping";
     this.#pruner.stop();
-    if (this.#signalHandler) {
-      process.removeListener("SIGINT", this.#signalHandler);
-      process.removeListener("SIGTERM", this.#signalHandler);
-    }
+    // stop() returns the stop in flight, this one: a signal that comes while
+    // it runs waits for it before the process exits.
+    if (this.#signalMember) leaveSignalsWhen(this.#signalMember, this.stop());
     this.#waker.wake(false);
     await this.#loop;
     // Claimed but never started: back to the queue at once, no attempt spent.

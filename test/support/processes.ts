@@ -78,6 +78,8 @@ export interface RecordingHandlerOptions {
   workerId: string;
   /** How long each job works, honouring `ctx.signal`. */
   jobMs: number;
+  /** When given, each job works until this resolves (after `jobMs`), honouring `ctx.signal`. */
+  until?: (ctx: JobContext) => Promise<void>;
   /** Called once the start of an execution is recorded. */
   onStart?: (ctx: JobContext) => void;
   /** Called once the end of an execution is recorded. */
@@ -101,6 +103,7 @@ export function recordingHandler(options: RecordingHandlerOptions): Handler<unkn
     let outcome: "returned" | "aborted" | "threw" = "returned";
     try {
       if (jobMs > 0) await sleep(jobMs, ctx.signal);
+      if (options.until) await untilAborted(options.until(ctx), ctx.signal);
       if (ctx.signal.aborted) throw ctx.signal.reason;
       return { by: workerId };
     } catch (error) {
@@ -115,6 +118,22 @@ export function recordingHandler(options: RecordingHandlerOptions): Handler<unkn
       options.onEnd?.(ctx, outcome);
     }
   };
+}
+
+/** `work`, or a rejection with the signal's reason once it is aborted. */
+function untilAborted(work: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(
+      () => {
+        signal.removeEventListener("abort", onAbort);
+        resolve();
+      },
+      reject,
+    );
+  });
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -153,6 +172,8 @@ export interface ChildWorkerSettings {
   shutdownMs?: number;
   /** The job type it handles. @default "work" */
   jobType?: string;
+  /** The child script to run (a path). @default child-worker.ts */
+  script?: string;
 }
 
 /** One JSON line a child printed. */
@@ -214,7 +235,7 @@ export async function spawnWorker(settings: ChildWorkerSettings, startTimeoutMs 
 
   // stdin is a pipe the child watches: if this process dies without killing
   // it, the pipe closes and the child exits on its own.
-  const child = spawn(process.execPath, ["--import", "tsx", CHILD_SCRIPT], { env, stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", settings.script ?? CHILD_SCRIPT], { env, stdio: ["pipe", "pipe", "pipe"] });
   const events: ChildEvent[] = [];
   const listeners = new Set<() => void>();
   let stderr = "";
