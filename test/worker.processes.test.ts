@@ -1,7 +1,7 @@
 import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Queue, Worker, type WorkerEvents } from "../src/index.js";
-import { migratedSchema, waitFor, type TestSchema } from "./support/db.js";
+import { migratedSchema, waitFor, within, type TestSchema } from "./support/db.js";
 import {
   createExecutionsTable,
   killAllChildren,
@@ -83,21 +83,6 @@ async function jobRows(ids?: string[]): Promise<Map<string, any>> {
 }
 
 const jobEvents = (c: ChildWorker): string[] => c.events.filter((e) => e.event === "job").map((e) => e.id as string);
-
-/** Waits for a promise, failing with `what` after `ms`. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms waiting for ${what}`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 function groupByJob(executions: readonly Execution[]): Map<string, Execution[]> {
   const byJob = new Map<string, Execution[]>();

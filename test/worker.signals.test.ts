@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Queue, Worker } from "../src/index.js";
-import { migratedSchema, waitFor, type TestSchema } from "./support/db.js";
+import { migratedSchema, waitFor, within, type TestSchema } from "./support/db.js";
 import { createExecutionsTable, killAllChildren, readExecutions, spawnWorker, type ChildEvent, type ChildWorker } from "./support/processes.js";
 
 // Workers made with handleSignals share one signal handling per process: on a
@@ -25,21 +25,6 @@ afterEach(async () => {
   await queue.close();
   await db.drop();
 });
-
-/** Waits for a promise, failing with `what` after `ms`. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms waiting for ${what}`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 async function jobRow(id: string): Promise<any> {
   const { rows } = await db.pool.query(`SELECT * FROM "${db.schema}".jobs WHERE id = $1`, [id]);

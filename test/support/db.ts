@@ -62,3 +62,18 @@ export async function waitFor<T>(check: () => Promise<T> | T, what: string, time
     delay = Math.min(delay * 2, 100);
   }
 }
+
+/** Waits for a promise, failing with `what` after `ms`. */
+export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms waiting for ${what}`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
