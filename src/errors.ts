@@ -109,13 +109,7 @@ export class SnoozeJob extends DjpsError {
  */
 export function coerceError(thrown: unknown): Error {
   if (typeof thrown === "string") return new Error(thrown);
-  let isError = false;
-  try {
-    isError = thrown instanceof Error;
-  } catch {
-    // `instanceof` itself can throw (a Proxy's getPrototypeOf trap, a revoked Proxy).
-  }
-  if (!isError) return new Error(`Non-error thrown: ${textOf(thrown)}`, { cause: thrown });
+  if (!isInstance(thrown, Error)) return new Error(`Non-error thrown: ${textOf(thrown)}`, { cause: thrown });
   const message = readProperty(thrown as Error, "message");
   const name = readProperty(thrown as Error, "name");
   if (typeof message === "string" && typeof name === "string" && !types.isProxy(thrown)) return thrown as Error;
@@ -123,12 +117,34 @@ export function coerceError(thrown: unknown): Error {
   return new Error(typeof name === "string" && name !== "Error" ? `${name}: ${text}` : text, { cause: thrown });
 }
 
-/** `value[key]`, or undefined when reading it throws. */
-function readProperty(value: object, key: string): unknown {
+/** `value[key]`, or undefined when `value` is not an object or reading it throws. */
+function readProperty(value: unknown, key: string): unknown {
+  if (value === null || (typeof value !== "object" && typeof value !== "function")) return undefined;
   try {
     return (value as Record<string, unknown>)[key];
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * `value[key]` when it is a string, else undefined; never throws. For the
+ * properties of thrown values, which may be getters that throw.
+ */
+export function stringProperty(value: unknown, key: string): string | undefined {
+  const v = readProperty(value, key);
+  return typeof v === "string" ? v : undefined;
+}
+
+/**
+ * `value instanceof type`, false when the check itself throws: it walks the
+ * prototype chain, and a Proxy (or a revoked one) on it can throw from its trap.
+ */
+export function isInstance<T>(value: unknown, type: abstract new (...args: never[]) => T): value is T {
+  try {
+    return value instanceof type;
+  } catch {
+    return false;
   }
 }
 

@@ -1,4 +1,4 @@
-import { ValidationError } from "./errors.js";
+import { isInstance, stringProperty, ValidationError } from "./errors.js";
 import { describe } from "./validate.js";
 
 /**
@@ -65,7 +65,7 @@ export function serializeJson(value: unknown, field: string, maxBytes: number): 
 
 /** The error to report for what JSON.stringify threw on `value`. */
 function refusal(thrown: unknown, value: unknown, field: string): ValidationError {
-  if (isInstance(thrown, ValidationError)) return thrown as ValidationError;
+  if (isInstance(thrown, ValidationError)) return thrown;
   const reason = thrownText(thrown);
   // JSON.stringify's own recursion ran out of stack: too deep, the same rule
   // as below met earlier. A toJSON that overflows the stack on its own is
@@ -87,32 +87,12 @@ function refusal(thrown: unknown, value: unknown, field: string): ValidationErro
  * object, a Proxy whose traps throw, or an Error whose `message` getter throws.
  */
 function thrownText(thrown: unknown): string {
-  const message = typeof thrown === "string" ? thrown : readString(thrown, "message");
+  const message = typeof thrown === "string" ? thrown : stringProperty(thrown, "message");
   const line = message?.split("\n")[0]!.trim();
   if (line) return line;
-  const name = readString(thrown, "name");
+  const name = stringProperty(thrown, "name");
   if (name && isInstance(thrown, Error)) return `${name} without a readable message`;
   return describe(thrown);
-}
-
-/** `value[key]` when it is a string, else undefined; never throws. */
-function readString(value: unknown, key: string): string | undefined {
-  if (value === null || (typeof value !== "object" && typeof value !== "function")) return undefined;
-  try {
-    const v: unknown = (value as Record<string, unknown>)[key];
-    return typeof v === "string" ? v : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** `instanceof` that a hostile Proxy cannot make throw. */
-function isInstance(value: unknown, type: abstract new (...args: never[]) => unknown): boolean {
-  try {
-    return value instanceof type;
-  } catch {
-    return false;
-  }
 }
 
 /** Whether arrays and objects in `value` nest deeper than `limit`, walking without recursion. */

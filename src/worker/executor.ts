@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { coerceError, PermanentJobError, SnoozeJob, textOf } from "../errors.js";
+import { coerceError, isInstance, PermanentJobError, SnoozeJob, stringProperty, textOf } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { serializeJson } from "../payload.js";
 import type { Job } from "../types.js";
@@ -82,19 +82,9 @@ const MAX_SNOOZE_MS = 10 * 365 * 24 * 3600 * 1000;
  */
 export function failureText(error: Error): { message: string; stack: string | null } {
   // Read defensively: the worker relies on this to record any failure at all.
-  const message = textProperty(error, "message") || textProperty(error, "name") || "Error";
-  const stack = textProperty(error, "stack");
+  const message = stringProperty(error, "message") || stringProperty(error, "name") || "Error";
+  const stack = stringProperty(error, "stack");
   return { message: storableFailure(message), stack: stack ? storableFailure(stack) : null };
-}
-
-/** A string property of an error, or "" when it is missing, not a string, or its getter throws. */
-function textProperty(error: Error, key: "message" | "name" | "stack"): string {
-  try {
-    const value: unknown = error[key];
-    return typeof value === "string" ? value : "";
-  } catch {
-    return "";
-  }
 }
 
 /** Text as a failure message can store it: capped, no NUL, no lone surrogates. */
@@ -120,18 +110,6 @@ function describeDelay(delayMs: unknown): string {
     return describe(delayMs);
   } catch {
     return `\`${textOf(delayMs)}\``;
-  }
-}
-
-/**
- * `value instanceof type`, false when the check itself throws: it walks the
- * prototype chain, and a Proxy anywhere on it can throw from its trap.
- */
-function isInstance<T>(value: unknown, type: abstract new (...args: never[]) => T): value is T {
-  try {
-    return value instanceof type;
-  } catch {
-    return false;
   }
 }
 

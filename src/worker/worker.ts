@@ -169,7 +169,7 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
     this.#completes = new Batcher(completeWriter(runSql, { complete: jobComplete(s), completed: jobCompleted(s) }, this.id), onWriteError);
     this.#fails = new Batcher(failWriter(runSql, jobFail(s), this.id), onWriteError);
     this.#snoozes = new Batcher(snoozeWriter(runSql, jobSnooze(s), this.id, this.#channel), onWriteError);
-    this.#starts = new Batcher(startWriter(runSql, jobHeartbeat(s), this.id, this.#leaseMs), onWriteError);
+    this.#starts = new Batcher(startWriter(runSql, this.#sql.heartbeat, this.id, this.#leaseMs), onWriteError);
     this.#holdMs = Math.min(this.#leaseMs, MAX_HOLD_MS);
     this.#holdTicker = new Ticker(Math.max(100, Math.floor(this.#holdMs / 4)), async () => this.#releaseStale());
     this.#rescuer = new Rescuer(runSql, jobRescue(s), s, this.#channel);
