@@ -264,3 +264,20 @@ BEGIN
   SELECT done.id, done.status FROM done WHERE (SELECT count(*) FROM wake) >= 0;
 END
 $$;
+
+-- 5. uuid_v7() floors the clock to the millisecond, as Node's Date.now() and
+--    the ids djps makes in Node do. Version 1 cast with ::bigint, which
+--    rounds: an id made in the second half of a millisecond carried the next
+--    one, and could sort after an id made later.
+CREATE OR REPLACE FUNCTION uuid_v7() RETURNS uuid
+LANGUAGE sql VOLATILE PARALLEL SAFE AS $$
+  SELECT encode(
+    set_bit(
+      set_bit(
+        overlay(uuid_send(gen_random_uuid())
+          PLACING substring(int8send(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3)
+          FROM 1 FOR 6),
+        52, 1),
+      53, 1),
+    'hex')::uuid
+$$;

@@ -151,6 +151,18 @@ describe("enqueue", () => {
     const second = await queue.enqueue("ordered", 2);
     expect(second.job.id > first.job.id).toBe(true);
   });
+
+  it("makes ids in the database with the millisecond the clock shows, not the next one", async () => {
+    // Each id is made before the clock is read in the same row, so its
+    // millisecond can never be later than the clock's. Rounding (as schema 1
+    // did) gave ids made in the second half of a millisecond the next one.
+    const { rows } = await db.pool.query(
+      `SELECT ('x' || substr(replace(id::text, '-', ''), 1, 12))::bit(48)::bigint AS id_ms,
+              floor(extract(epoch FROM t) * 1000)::bigint AS clock_ms
+       FROM (SELECT "${db.schema}".uuid_v7() AS id, clock_timestamp() AS t FROM generate_series(1, 2000)) s`,
+    );
+    expect(rows.filter((r) => BigInt(r.id_ms) > BigInt(r.clock_ms))).toEqual([]);
+  });
 });
 
 describe("idempotency", () => {
