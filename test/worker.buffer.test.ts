@@ -1,32 +1,29 @@
 import { describe, expect, it } from "vitest";
-import { Worker, type Handlers } from "../src/index.js";
+import type { Handlers } from "../src/index.js";
 import { waitFor } from "./support/db.js";
 import { gate, jobRow, nextEvent } from "./support/worker.js";
-import { useWorkerBed } from "./support/worker-bed.js";
+import { useTestBed } from "./support/bed.js";
 
 // The buffer of claimed jobs a worker holds beyond its free slots: jobs in it
 // have not started, hold a short lease of their own, and go back to the queue
 // (without spending an attempt) when they wait too long for a slot, so that an
 // idle worker can run them.
 
-const bed = useWorkerBed("wbuf");
-
-function newWorker(id: string, handlers: Handlers, concurrency: number, leaseMs = 2000): Worker {
-  const worker = new Worker(handlers, { connectionString: bed.db.url, schema: bed.db.schema, workerId: id, concurrency, leaseMs, pollIntervalMs: 50 });
-  bed.workers.push(worker);
-  return worker;
-}
+const bed = useTestBed("wbuf", { worker: { leaseMs: 2000, pollIntervalMs: 50 } });
 
 describe("the claim buffer", () => {
   it("marks a job started only when its handler starts, and gives buffered jobs the short hold", async () => {
     const slow = gate();
     const seen: Array<{ id: string; startedAt: Date | null }> = [];
-    const worker = newWorker("marker", {
-      quick: async (_payload, ctx) => {
-        seen.push({ id: ctx.job.id, startedAt: ctx.job.startedAt });
+    const worker = bed.worker(
+      {
+        quick: async (_payload, ctx) => {
+          seen.push({ id: ctx.job.id, startedAt: ctx.job.startedAt });
+        },
+        slow: async () => slow.promise,
       },
-      slow: async () => slow.promise,
-    }, 1, 10_000);
+      { workerId: "marker", concurrency: 1, leaseMs: 10_000 },
+    );
     // Short jobs first, so the worker learns their duration and claims ahead.
     await bed.queue.enqueueMany(Array.from({ length: 30 }, () => ({ type: "quick", payload: null, options: { priority: 10 } })));
     const blocker = await bed.queue.enqueue("slow", null, { priority: 5 });
@@ -72,7 +69,7 @@ describe("the claim buffer", () => {
       quick: async (_payload, ctx) => void ranBy.set(ctx.job.id, id),
       slow: async () => slow.promise,
     });
-    const busy = newWorker("busy", handlers("busy"), 1);
+    const busy = bed.worker(handlers("busy"), { workerId: "busy", concurrency: 1 });
     await bed.queue.enqueueMany(Array.from({ length: 30 }, () => ({ type: "quick", payload: null, options: { priority: 10 } })));
     await bed.queue.enqueue("slow", null, { priority: 5 });
     const behind = (await bed.queue.enqueueMany(Array.from({ length: 40 }, () => ({ type: "quick", payload: null })))).map((r) => r.job.id);
@@ -87,7 +84,7 @@ describe("the claim buffer", () => {
     }, "the busy worker to hold jobs behind its slow one");
     // ...and another worker runs every one of them while the slow job still
     // holds the busy worker's only slot.
-    const idle = newWorker("idle", handlers("idle"), 5);
+    const idle = bed.worker(handlers("idle"), { workerId: "idle", concurrency: 5 });
     const done = new Set<string>();
     idle.on("job:succeeded", ({ job }) => void done.add(job.id));
     await idle.start();

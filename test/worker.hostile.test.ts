@@ -2,11 +2,11 @@ import { trace, type Span, type Tracer, type TracerProvider } from "@opentelemet
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { coerceError } from "../src/errors.js";
-import { Worker, type Handlers, type Logger, type WorkerOptions } from "../src/index.js";
+import type { Handlers, Logger } from "../src/index.js";
 import { failureText } from "../src/worker/executor.js";
 import { waitFor } from "./support/db.js";
 import { jobRow } from "./support/worker.js";
-import { useWorkerBed } from "./support/worker-bed.js";
+import { useTestBed } from "./support/bed.js";
 
 // Whatever a handler throws or returns, the attempt ends as failed with a
 // readable message, the slot comes back, stop() returns, and nothing escapes
@@ -14,7 +14,7 @@ import { useWorkerBed } from "./support/worker-bed.js";
 // holds when what the worker calls around the handler throws: the logger,
 // event listeners, the tracer.
 
-const bed = useWorkerBed("whostile");
+const bed = useTestBed("whostile", { worker: { concurrency: 1, pollIntervalMs: 50 } });
 
 /** A Proxy every one of whose traps throws the Proxy itself. */
 function selfThrowingProxy(): object {
@@ -136,12 +136,6 @@ afterEach(() => {
   process.off("uncaughtException", onEscape);
 });
 
-function newWorker(handlers: Handlers, options: WorkerOptions = {}): Worker {
-  const worker = new Worker(handlers, { connectionString: bed.db.url, schema: bed.db.schema, concurrency: 1, pollIntervalMs: 50, ...options });
-  bed.workers.push(worker);
-  return worker;
-}
-
 /** Waits until the job is in one of `statuses`; returns its row. */
 async function rowWhen(id: string, ...statuses: string[]): Promise<any> {
   return waitFor(async () => {
@@ -159,7 +153,7 @@ async function slotCameBack(): Promise<void> {
 describe("a handler that throws a hostile value", () => {
   for (const [name, make] of Object.entries(hostileValues())) {
     it(`${name}: fails the attempt with a readable message, frees the slot, and stops cleanly`, async () => {
-      const worker = newWorker({
+      const worker = bed.worker({
         hostile: async () => {
           throw make();
         },
@@ -190,7 +184,7 @@ describe("a handler that throws a hostile value", () => {
         return Reflect.get(target, key, receiver);
       },
     });
-    const worker = newWorker({
+    const worker = bed.worker({
       hostile: async () => {
         throw shifty;
       },
@@ -213,7 +207,7 @@ describe("a handler that throws a hostile value", () => {
   it("ctx.snooze() with a hostile delay fails the attempt, saying what a delay must be", async () => {
     const values = hostileValues();
     const names = ["a null-prototype object that refers to itself", "a Proxy whose traps throw the Proxy", "a revoked Proxy", "a Symbol"];
-    const worker = newWorker({
+    const worker = bed.worker({
       snoozer: async (p: { name: string }, ctx) => ctx.snooze(values[p.name]!() as number),
       after: async () => "ran",
     });
@@ -230,7 +224,7 @@ describe("a handler that throws a hostile value", () => {
 describe("a handler that returns a hostile value", () => {
   it("a result whose toJSON throws fails the job for good, saying the result cannot be stored", async () => {
     const throwers: Record<string, () => unknown> = { ...hostileValues(), "a Proxy whose traps throw the Proxy": selfThrowingProxy };
-    const worker = newWorker({
+    const worker = bed.worker({
       hostile: async (p: { name: string }) => ({
         toJSON() {
           throw throwers[p.name]!();
@@ -253,7 +247,7 @@ describe("a handler that returns a hostile value", () => {
   });
 
   it("a thenable that throws from then, from its getter, or resolves to a hostile result fails the attempt", async () => {
-    const worker = newWorker({
+    const worker = bed.worker({
       throwsInThen: () => ({
         then() {
           throw selfThrowingProxy();
@@ -303,7 +297,7 @@ describe("what runs around the handler throws", () => {
     const fail = () => {
       throw selfThrowingProxy();
     };
-    const worker = newWorker(
+    const worker = bed.worker(
       {
         fails: async () => {
           throw new Error("plain failure");
@@ -371,7 +365,7 @@ describe("what runs around the handler throws", () => {
       ],
     ] as const) {
       it(`${name}: the outcome is the handler's, not the tracer's`, async () => {
-        const worker = newWorker({
+        const worker = bed.worker({
           ok: async () => "the result",
           fails: async () => {
             throw new Error("the handler's own failure");

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { Queue, Worker, type Handlers, type JobContext, type WorkerOptions } from "../src/index.js";
+import { Queue, type JobContext } from "../src/index.js";
 import { waitFor, type TestSchema } from "./support/db.js";
-import { useWorkerBed } from "./support/worker-bed.js";
+import { useTestBed } from "./support/bed.js";
 import { collect, gate, jobRow, nextEvent } from "./support/worker.js";
 
 // Leases: a worker whose job was taken cannot write over the newer attempt
@@ -9,17 +9,13 @@ import { collect, gate, jobRow, nextEvent } from "./support/worker.js";
 // expired leases are rescued, by one worker at a time.
 
 // Each test starts from an empty table, so rescues and claims only see its own jobs.
-const bed = useWorkerBed("wl", async (b) => void (await b.db.pool.query(`DELETE FROM "${b.db.schema}".jobs`)));
-const { workers } = bed;
+const bed = useTestBed("wl", {
+  worker: { pollIntervalMs: 50 },
+  afterEachTest: async (b) => void (await b.db.pool.query(`DELETE FROM "${b.db.schema}".jobs`)),
+});
 let db: TestSchema;
 let queue: Queue;
 beforeAll(() => void ({ db, queue } = bed));
-
-function newWorker(handlers: Handlers, options: WorkerOptions = {}): Worker {
-  const worker = new Worker(handlers, { connectionString: db.url, schema: db.schema, pollIntervalMs: 50, ...options });
-  workers.push(worker);
-  return worker;
-}
 
 /** Another worker takes the job, as a rescue and a new claim would: a newer attempt under another id. */
 async function takeOver(id: string): Promise<void> {
@@ -46,7 +42,7 @@ describe("lease loss", () => {
     const release = gate();
     let ctx: JobContext | undefined;
     let returned = false;
-    const worker = newWorker(
+    const worker = bed.worker(
       {
         block: async (_p, c) => {
           ctx = c;
@@ -86,7 +82,7 @@ describe("lease loss", () => {
   it("detected by ctx.heartbeat(): it rejects with the abort reason", async () => {
     const release = gate();
     const outcome: unknown[] = [];
-    const worker = newWorker({
+    const worker = bed.worker({
       beat: async (_p, ctx) => {
         await release.promise;
         await ctx.heartbeat().catch((e) => outcome.push(e));
@@ -110,7 +106,7 @@ describe("lease loss", () => {
   for (const how of ["returns", "throws", "snoozes"] as const) {
     it(`fenced without a heartbeat: a handler that ${how} after its job was taken writes nothing`, async () => {
       const release = gate();
-      const worker = newWorker(
+      const worker = bed.worker(
         {
           late: async (_p, ctx) => {
             await release.promise;
@@ -151,7 +147,7 @@ describe("a job rescued from this worker and claimed again by it", () => {
   it("aborts the older attempt, and the older attempt's end leaves the newer one alone", async () => {
     const releases = [gate(), gate()];
     const contexts: JobContext[] = [];
-    const worker = newWorker(
+    const worker = bed.worker(
       {
         twice: async (_p, ctx) => {
           contexts.push(ctx);
@@ -197,11 +193,11 @@ describe("a job rescued from this worker and claimed again by it", () => {
 describe("heartbeats", () => {
   it("keep a job that runs past its lease from being rescued", async () => {
     const release = gate();
-    const worker = newWorker(
+    const worker = bed.worker(
       { long: async () => { await release.promise; return "done"; } },
       { leaseMs: 1000, heartbeatIntervalMs: 200, workerId: "long-runner" },
     );
-    const rescuer = newWorker({ long: async () => "never" }, { workerId: "rescuer" });
+    const rescuer = bed.worker({ long: async () => "never" }, { workerId: "rescuer" });
     await worker.start();
     const started = nextEvent(worker, "job:started");
     const { job } = await queue.enqueue("long", null);
@@ -239,7 +235,7 @@ describe("heartbeats", () => {
   });
 
   it("keep one job after another alive past their leases, with one slot", async () => {
-    const worker = newWorker(
+    const worker = bed.worker(
       {
         chain: async (_p, ctx) => {
           // Run until this job's lease has been extended at least once.
@@ -253,7 +249,7 @@ describe("heartbeats", () => {
       },
       { leaseMs: 1000, heartbeatIntervalMs: 200, concurrency: 1 },
     );
-    const rescuer = newWorker({ chain: async () => undefined });
+    const rescuer = bed.worker({ chain: async () => undefined });
     await worker.start();
     const ids = (await queue.enqueueMany([1, 2, 3].map((n) => ({ type: "chain", payload: n })))).map((r) => r.job.id);
     await waitFor(async () => {
@@ -280,7 +276,7 @@ describe("rescue", () => {
     );
 
     const ran: string[] = [];
-    const worker = newWorker({ orphan: async (_p, ctx) => { ran.push(ctx.job.id); return "recovered"; } }, { workerId: "survivor" });
+    const worker = bed.worker({ orphan: async (_p, ctx) => { ran.push(ctx.job.id); return "recovered"; } }, { workerId: "survivor" });
     const result = await worker.rescueExpired();
     expect(result.count).toBe(2);
     expect(result.dead).toBe(1);
@@ -310,7 +306,7 @@ describe("rescue", () => {
   it("the maintenance loop of a started worker rescues on its own and emits jobs:rescued", async () => {
     const { job } = await queue.enqueue("orphan2", null);
     await expire([job.id]);
-    const worker = newWorker({ orphan2: async () => "ok" }, { rescueIntervalMs: 50 });
+    const worker = bed.worker({ orphan2: async () => "ok" }, { rescueIntervalMs: 50 });
     const rescued = nextEvent(worker, "jobs:rescued");
     const succeeded = nextEvent(worker, "job:succeeded");
     await worker.start();
@@ -320,8 +316,8 @@ describe("rescue", () => {
   });
 
   it("two workers rescuing at the same time never both rescue a row", async () => {
-    const a = newWorker({ x: async () => undefined }, { workerId: "rescuer-a" });
-    const b = newWorker({ x: async () => undefined }, { workerId: "rescuer-b" });
+    const a = bed.worker({ x: async () => undefined }, { workerId: "rescuer-a" });
+    const b = bed.worker({ x: async () => undefined }, { workerId: "rescuer-b" });
     for (let round = 0; round < 5; round++) {
       const ids = (await queue.enqueueMany(Array.from({ length: 300 }, (_, i) => ({ type: "x", payload: i })))).map((r) => r.job.id);
       await expire(ids);

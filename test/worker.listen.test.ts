@@ -1,15 +1,14 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { Queue, Worker, type Handlers, type WorkerOptions } from "../src/index.js";
+import type { Queue } from "../src/index.js";
 import { waitFor, type TestSchema } from "./support/db.js";
-import { useWorkerBed } from "./support/worker-bed.js";
+import { useTestBed } from "./support/bed.js";
 import { collect, jobRow, nextEvent } from "./support/worker.js";
 
 // Waking up: with polling once a minute, a committed enqueue still reaches an
 // idle worker through LISTEN/NOTIFY, also after the LISTEN connection was
 // killed; poll-only mode works; and a worker takes only its queues and types.
 
-const bed = useWorkerBed("wln");
-const { workers } = bed;
+const bed = useTestBed("wln");
 let db: TestSchema;
 let queue: Queue;
 beforeAll(() => void ({ db, queue } = bed));
@@ -17,13 +16,6 @@ beforeAll(() => void ({ db, queue } = bed));
 /** Far longer than any deadline below: a job that runs in time was not found by polling. */
 const ONCE_A_MINUTE = 60_000;
 const PROMPTLY = 10_000;
-
-
-function newWorker(handlers: Handlers, options: WorkerOptions = {}): Worker {
-  const worker = new Worker(handlers, { connectionString: db.url, schema: db.schema, ...options });
-  workers.push(worker);
-  return worker;
-}
 
 /** Backend pids of the LISTEN connections of workers on this test's schema. */
 async function listenerPids(): Promise<number[]> {
@@ -36,7 +28,7 @@ async function listenerPids(): Promise<number[]> {
 
 describe("LISTEN/NOTIFY", () => {
   it("an idle worker polling once a minute runs a job enqueued after it started, promptly", async () => {
-    const worker = newWorker({ ping: async () => "pong" }, { pollIntervalMs: ONCE_A_MINUTE });
+    const worker = bed.worker({ ping: async () => "pong" }, { pollIntervalMs: ONCE_A_MINUTE });
     await worker.start();
     // Let the first claim (at start) find nothing, so the worker is idle and waiting.
     await waitFor(async () => (await listenerPids()).length === 1, "the LISTEN connection");
@@ -48,7 +40,7 @@ describe("LISTEN/NOTIFY", () => {
   });
 
   it("a job enqueued inside a transaction wakes the worker when it commits", async () => {
-    const worker = newWorker({ txn: async () => "ok" }, { pollIntervalMs: ONCE_A_MINUTE });
+    const worker = bed.worker({ txn: async () => "ok" }, { pollIntervalMs: ONCE_A_MINUTE });
     await worker.start();
     const client = await db.pool.connect();
     try {
@@ -63,7 +55,7 @@ describe("LISTEN/NOTIFY", () => {
   });
 
   it("reconnects after its backend is terminated, and is woken again", async () => {
-    const worker = newWorker({ again: async () => "ok" }, { pollIntervalMs: ONCE_A_MINUTE });
+    const worker = bed.worker({ again: async () => "ok" }, { pollIntervalMs: ONCE_A_MINUTE });
     const errors = collect(worker, "worker:error");
     await worker.start();
     const [pid] = await waitFor(async () => {
@@ -83,7 +75,7 @@ describe("LISTEN/NOTIFY", () => {
   });
 
   it("finds jobs enqueued while it was not listening, once it listens again", async () => {
-    const worker = newWorker({ gap: async () => "ok" }, { pollIntervalMs: ONCE_A_MINUTE });
+    const worker = bed.worker({ gap: async () => "ok" }, { pollIntervalMs: ONCE_A_MINUTE });
     await worker.start();
     const [pid] = await waitFor(async () => {
       const pids = await listenerPids();
@@ -99,7 +91,7 @@ describe("LISTEN/NOTIFY", () => {
   });
 
   it("with listen: false, polling alone runs jobs and no LISTEN connection is opened", async () => {
-    const worker = newWorker({ polled: async (p: number) => p * 2 }, { listen: false, pollIntervalMs: 100 });
+    const worker = bed.worker({ polled: async (p: number) => p * 2 }, { listen: false, pollIntervalMs: 100 });
     const listening = collect(worker, "worker:listening");
     await worker.start();
     const ids = (await queue.enqueueMany([1, 2, 3].map((n) => ({ type: "polled", payload: n })))).map((r) => r.job.id);
@@ -115,7 +107,7 @@ describe("LISTEN/NOTIFY", () => {
 
 describe("what a worker takes", () => {
   it("only jobs from its queues", async () => {
-    const worker = newWorker({ q: async () => "ran" }, { queues: ["a"], pollIntervalMs: 50 });
+    const worker = bed.worker({ q: async () => "ran" }, { queues: ["a"], pollIntervalMs: 50 });
     const b = (await queue.enqueue("q", null, { queue: "b" })).job;
     const a = (await queue.enqueue("q", null, { queue: "a" })).job;
     const succeeded = nextEvent(worker, "job:succeeded", (e) => e.job.id === a.id);
@@ -131,7 +123,7 @@ describe("what a worker takes", () => {
   });
 
   it("only job types it has handlers for", async () => {
-    const worker = newWorker({ known: async () => "ran" }, { pollIntervalMs: 50 });
+    const worker = bed.worker({ known: async () => "ran" }, { pollIntervalMs: 50 });
     const unknown = (await queue.enqueue("unknown", null, { queue: "c" })).job;
     const known = (await queue.enqueue("known", null, { queue: "c" })).job;
     const succeeded = nextEvent(worker, "job:succeeded", (e) => e.job.id === known.id);

@@ -4,28 +4,20 @@ import type { Job } from "../src/types.js";
 import { Batcher, type Outcome } from "../src/worker/completer.js";
 import { MAX_ERROR_TEXT } from "../src/worker/executor.js";
 import { waitFor, type TestSchema } from "./support/db.js";
-import { useWorkerBed } from "./support/worker-bed.js";
+import { useTestBed } from "./support/bed.js";
 import { collect, jobRow, nextEvent } from "./support/worker.js";
 
 // Outcomes a handler can produce that PostgreSQL would refuse as given: they
 // must be recorded (cleaned up, or as a clear failure) and must never hold up
 // the outcomes of other jobs written in the same batch.
 
-const bed = useWorkerBed("wo");
-const { workers } = bed;
+const bed = useTestBed("wo", { worker: { concurrency: 20, pollIntervalMs: 50, backoff: { baseMs: 600_000 } } });
 let db: TestSchema;
 let queue: Queue;
 beforeAll(() => void ({ db, queue } = bed));
 
 async function startWorker(handlers: Handlers): Promise<Worker> {
-  const worker = new Worker(handlers, {
-    connectionString: db.url,
-    schema: db.schema,
-    concurrency: 20,
-    pollIntervalMs: 50,
-    backoff: { baseMs: 600_000 },
-  });
-  workers.push(worker);
+  const worker = bed.worker(handlers);
   await worker.start();
   return worker;
 }

@@ -13,33 +13,26 @@ import {
   type WorkerOptions,
 } from "../src/index.js";
 import { waitFor, type TestSchema } from "./support/db.js";
-import { useWorkerBed } from "./support/worker-bed.js";
+import { useTestBed } from "./support/bed.js";
 import { collect, jobRow, nextEvent } from "./support/worker.js";
 
 // Failure paths of one attempt: retries with backoff (checked as run_at
 // arithmetic in SQL, never against the clock), dead after the last attempt,
 // permanent failures, snoozes, timeouts, payload validation, bad results.
 
-const bed = useWorkerBed("wr");
-const { workers } = bed;
+/**
+ * Workers poll fast because retries made due by SQL send no notification;
+ * retries are far out unless a test says otherwise, so a row is not claimed
+ * again while the test reads it.
+ */
+const bed = useTestBed("wr", { worker: { pollIntervalMs: 50, backoff: { baseMs: 600_000 } } });
 let db: TestSchema;
 let queue: Queue;
 beforeAll(() => void ({ db, queue } = bed));
 
-/**
- * Starts a worker on the test schema. Polling is fast because retries made due
- * by SQL send no notification; retries are far out unless a test says otherwise,
- * so a row is not claimed again while the test reads it.
- */
+/** Starts a worker on the test schema, with the bed's defaults under `options`. */
 async function startWorker(handlers: Handlers, options: WorkerOptions = {}): Promise<Worker> {
-  const worker = new Worker(handlers, {
-    connectionString: db.url,
-    schema: db.schema,
-    pollIntervalMs: 50,
-    backoff: { baseMs: 600_000 },
-    ...options,
-  });
-  workers.push(worker);
+  const worker = bed.worker(handlers, options);
   await worker.start();
   return worker;
 }

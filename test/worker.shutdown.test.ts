@@ -1,24 +1,17 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { ConfigError, Queue, Worker, type Handlers, type WorkerOptions } from "../src/index.js";
+import { ConfigError, Queue, Worker } from "../src/index.js";
 import { waitFor, type TestSchema } from "./support/db.js";
-import { useWorkerBed } from "./support/worker-bed.js";
+import { useTestBed } from "./support/bed.js";
 import { collect, gate, jobRow, jobStatus, nextEvent } from "./support/worker.js";
 
 // Starting and stopping: stop() finishes in-flight work, releases what
 // outlasts its timeout without spending an attempt, claims nothing more, and
 // both start() and stop() can be called twice.
 
-const bed = useWorkerBed("wsd");
-const { workers } = bed;
+const bed = useTestBed("wsd", { worker: { pollIntervalMs: 50 } });
 let db: TestSchema;
 let queue: Queue;
 beforeAll(() => void ({ db, queue } = bed));
-
-function newWorker(handlers: Handlers, options: WorkerOptions = {}): Worker {
-  const worker = new Worker(handlers, { connectionString: db.url, schema: db.schema, pollIntervalMs: 50, ...options });
-  workers.push(worker);
-  return worker;
-}
 
 /** LISTEN connections of workers on this test's schema. */
 async function listenersOnSchema(): Promise<number> {
@@ -33,7 +26,7 @@ describe("stop()", () => {
   it("lets in-flight jobs finish, and claims nothing while it waits", async () => {
     const release = gate();
     const order: string[] = [];
-    const worker = newWorker({
+    const worker = bed.worker({
       work: async (p: string) => {
         if (p === "first") await release.promise;
         order.push(`handler ${p} returned`);
@@ -66,7 +59,7 @@ describe("stop()", () => {
   it("past its timeout aborts a handler that ignores its signal and releases the job without spending an attempt", async () => {
     const never = gate();
     const signals: AbortSignal[] = [];
-    const worker = newWorker({
+    const worker = bed.worker({
       stuck: async (_p, ctx) => {
         signals.push(ctx.signal);
         await never.promise; // ignores the signal
@@ -88,7 +81,7 @@ describe("stop()", () => {
     expect(row.run_at.getTime()).toBeLessThanOrEqual(row.updated_at.getTime());
 
     // Another worker takes it and completes it.
-    const other = newWorker({ stuck: async () => "finished elsewhere" });
+    const other = bed.worker({ stuck: async () => "finished elsewhere" });
     const succeeded = nextEvent(other, "job:succeeded");
     await other.start();
     await succeeded;
@@ -99,7 +92,7 @@ describe("stop()", () => {
   it("releases claimed jobs that never started (the prefetch buffer) the same way", async () => {
     const release = gate();
     let started = 0;
-    const worker = newWorker(
+    const worker = bed.worker(
       {
         quick: async (p: number) => {
           started++;
@@ -141,7 +134,7 @@ describe("stop()", () => {
   });
 
   it("is safe to call twice (same promise), and start() too: one start, one stop", async () => {
-    const worker = newWorker({ t: async () => undefined });
+    const worker = bed.worker({ t: async () => undefined });
     const startedEvents = collect(worker, "worker:started");
     const stoppedEvents = collect(worker, "worker:stopped");
     const s1 = worker.start();
@@ -164,7 +157,7 @@ describe("stop()", () => {
   });
 
   it("before start() resolves, and a stopped worker cannot be started again", async () => {
-    const worker = newWorker({ t: async () => undefined });
+    const worker = bed.worker({ t: async () => undefined });
     await worker.stop();
     const error = await worker.start().catch((e) => e);
     expect(error).toBeInstanceOf(ConfigError);
@@ -172,7 +165,7 @@ describe("stop()", () => {
   });
 
   it("while start() is in flight waits for it, then stops", async () => {
-    const worker = newWorker({ t: async () => undefined });
+    const worker = bed.worker({ t: async () => undefined });
     const stoppedEvents = collect(worker, "worker:stopped");
     const starting = worker.start();
     const stopping = worker.stop();
@@ -183,12 +176,12 @@ describe("stop()", () => {
   });
 
   it("claims nothing after it resolved", async () => {
-    const worker = newWorker({ after: async () => "ran" });
+    const worker = bed.worker({ after: async () => "ran" });
     await worker.start();
     await worker.stop();
     const { job } = await queue.enqueue("after", null);
     // A live worker of another type shows that notifications and polls have gone round meanwhile.
-    const probe = newWorker({ probe: async () => "ok" });
+    const probe = bed.worker({ probe: async () => "ok" });
     const probed = nextEvent(probe, "job:succeeded");
     await probe.start();
     await queue.enqueue("probe", null);
@@ -212,7 +205,7 @@ describe("start()", () => {
 
   it("with handleSignals, SIGTERM stops the worker gracefully", async () => {
     const release = gate();
-    const worker = newWorker({ sig: async () => { await release.promise; return "finished"; } }, { handleSignals: true });
+    const worker = bed.worker({ sig: async () => { await release.promise; return "finished"; } }, { handleSignals: true });
     await worker.start();
     const started = nextEvent(worker, "job:started");
     const { job } = await queue.enqueue("sig", null);
