@@ -1,18 +1,13 @@
 import type pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { Queue, ValidationError } from "../src/index.js";
-import { migratedSchema, type TestSchema } from "./support/db.js";
+import { useTestBed } from "./support/bed.js";
+import type { TestSchema } from "./support/db.js";
 
+const bed = useTestBed("qb");
 let db: TestSchema;
 let queue: Queue;
-beforeAll(async () => {
-  db = await migratedSchema("qb");
-  queue = new Queue({ connectionString: db.url, schema: db.schema });
-});
-afterAll(async () => {
-  await queue.close();
-  await db.drop();
-});
+beforeAll(() => void ({ db, queue } = bed));
 
 async function count(where = "true", values: unknown[] = []): Promise<number> {
   const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM "${db.schema}".jobs WHERE ${where}`, values);

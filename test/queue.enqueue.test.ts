@@ -1,18 +1,13 @@
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { Queue } from "../src/index.js";
-import { migratedSchema, waitFor, type TestSchema } from "./support/db.js";
+import { useTestBed } from "./support/bed.js";
+import { waitFor, type TestSchema } from "./support/db.js";
 
+const bed = useTestBed("qe");
 let db: TestSchema;
 let queue: Queue;
-beforeAll(async () => {
-  db = await migratedSchema("qe");
-  queue = new Queue({ connectionString: db.url, schema: db.schema });
-});
-afterAll(async () => {
-  await queue.close();
-  await db.drop();
-});
+beforeAll(() => void ({ db, queue } = bed));
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

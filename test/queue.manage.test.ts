@@ -1,18 +1,13 @@
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, InvalidStateError, JobNotFoundError, Queue, ValidationError, type Job, type JobStatus } from "../src/index.js";
-import { migratedSchema, waitFor, type TestSchema } from "./support/db.js";
+import { useTestBed } from "./support/bed.js";
+import { waitFor, type TestSchema } from "./support/db.js";
 
+const bed = useTestBed("qm");
 let db: TestSchema;
 let queue: Queue;
-beforeAll(async () => {
-  db = await migratedSchema("qm");
-  queue = new Queue({ connectionString: db.url, schema: db.schema });
-});
-afterAll(async () => {
-  await queue.close();
-  await db.drop();
-});
+beforeAll(() => void ({ db, queue } = bed));
 
 const MISSING = "01890a5d-ac96-774b-bcce-b302099a8057";
 
@@ -150,12 +145,13 @@ describe("retry", () => {
 });
 
 describe("listJobs", () => {
+  // A schema of its own, so the listings see only these 25 jobs.
+  const listed = useTestBed("ql");
   let db2: TestSchema;
   let q2: Queue;
   let items: Job[];
   beforeAll(async () => {
-    db2 = await migratedSchema("ql");
-    q2 = new Queue({ connectionString: db2.url, schema: db2.schema });
+    ({ db: db2, queue: q2 } = listed);
     const results = await q2.enqueueMany(
       Array.from({ length: 25 }, (_, i) => ({
         type: i % 5 === 0 ? "report" : "email",
@@ -169,11 +165,6 @@ describe("listJobs", () => {
     await db2.pool.query(`UPDATE "${db2.schema}".jobs SET status = 'failed' WHERE id = ANY($1)`, [failed]);
     await db2.pool.query(`UPDATE "${db2.schema}".jobs SET status = 'dead' WHERE id = ANY($1)`, [dead]);
   });
-  afterAll(async () => {
-    await q2.close();
-    await db2.drop();
-  });
-
   const indexes = (jobs: Job[]) => jobs.map((j) => (j.payload as { i: number }).i);
 
   it("pages through 25 jobs 10 at a time, newest first, without gaps or repeats", async () => {
@@ -266,95 +257,89 @@ describe("listJobs", () => {
 });
 
 describe("stats", () => {
+  // A schema of its own: the statistics cover every job in it.
+  const fresh = useTestBed("qs");
+
   it("counts jobs per queue and status, with totals", async () => {
-    const own = await migratedSchema("qs");
-    const q = new Queue({ connectionString: own.url, schema: own.schema });
-    try {
-      // As on a server whose default locale is en_US: a natural-language
-      // collation would put `a` before `B`.
-      const icu = await own.pool.query("SELECT 1 FROM pg_collation WHERE collname = 'en-US-x-icu'");
-      if (icu.rowCount) {
-        await own.pool.query(`ALTER TABLE "${own.schema}".jobs ALTER COLUMN queue TYPE text COLLATE "en-US-x-icu"`);
-      }
-
-      const empty = await q.stats();
-      expect(empty.queues).toEqual([]);
-      expect(empty.totals).toEqual({ queued: 0, running: 0, succeeded: 0, failed: 0, canceled: 0, dead: 0 });
-
-      const results = await q.enqueueMany([
-        ...Array.from({ length: 4 }, () => ({ type: "t", payload: 1, options: { queue: "b" } })),
-        ...Array.from({ length: 3 }, () => ({ type: "t", payload: 1, options: { queue: "a" } })),
-        ...Array.from({ length: 2 }, () => ({ type: "t", payload: 1, options: { queue: "B" } })),
-        { type: "t", payload: 1 },
-      ]);
-      const ids = results.map((r) => r.job.id);
-      await own.pool.query(`UPDATE "${own.schema}".jobs SET status = 'succeeded' WHERE id = ANY($1)`, [ids.slice(0, 2)]);
-      await own.pool.query(
-        `UPDATE "${own.schema}".jobs SET status = 'running', locked_by = 'w', locked_until = now() WHERE id = $1`,
-        [ids[2]],
-      );
-      await own.pool.query(`UPDATE "${own.schema}".jobs SET status = 'dead' WHERE id = ANY($1)`, [ids.slice(4, 6)]);
-
-      const stats = await q.stats();
-      const zero = { queued: 0, running: 0, succeeded: 0, failed: 0, canceled: 0, dead: 0 };
-      // Sorted by name, byte order: upper case before lower case.
-      expect(stats.queues.map(({ queue, counts, total, paused }) => ({ queue, counts, total, paused }))).toEqual([
-        { queue: "B", counts: { ...zero, queued: 2 }, total: 2, paused: false },
-        { queue: "a", counts: { ...zero, queued: 1, dead: 2 }, total: 3, paused: false },
-        { queue: "b", counts: { ...zero, succeeded: 2, running: 1, queued: 1 }, total: 4, paused: false },
-        { queue: "default", counts: { ...zero, queued: 1 }, total: 1, paused: false },
-      ]);
-      expect(stats.totals).toEqual({ ...zero, queued: 5, running: 1, succeeded: 2, dead: 2 });
-      const sum = Object.values(stats.totals).reduce((a, b) => a + b, 0);
-      expect(sum).toBe(10);
-    } finally {
-      await q.close();
-      await own.drop();
+    const { db: own, queue: q } = fresh;
+    // As on a server whose default locale is en_US: a natural-language
+    // collation would put `a` before `B`.
+    const icu = await own.pool.query("SELECT 1 FROM pg_collation WHERE collname = 'en-US-x-icu'");
+    if (icu.rowCount) {
+      await own.pool.query(`ALTER TABLE "${own.schema}".jobs ALTER COLUMN queue TYPE text COLLATE "en-US-x-icu"`);
     }
+
+    const empty = await q.stats();
+    expect(empty.queues).toEqual([]);
+    expect(empty.totals).toEqual({ queued: 0, running: 0, succeeded: 0, failed: 0, canceled: 0, dead: 0 });
+
+    const results = await q.enqueueMany([
+      ...Array.from({ length: 4 }, () => ({ type: "t", payload: 1, options: { queue: "b" } })),
+      ...Array.from({ length: 3 }, () => ({ type: "t", payload: 1, options: { queue: "a" } })),
+      ...Array.from({ length: 2 }, () => ({ type: "t", payload: 1, options: { queue: "B" } })),
+      { type: "t", payload: 1 },
+    ]);
+    const ids = results.map((r) => r.job.id);
+    await own.pool.query(`UPDATE "${own.schema}".jobs SET status = 'succeeded' WHERE id = ANY($1)`, [ids.slice(0, 2)]);
+    await own.pool.query(
+      `UPDATE "${own.schema}".jobs SET status = 'running', locked_by = 'w', locked_until = now() WHERE id = $1`,
+      [ids[2]],
+    );
+    await own.pool.query(`UPDATE "${own.schema}".jobs SET status = 'dead' WHERE id = ANY($1)`, [ids.slice(4, 6)]);
+
+    const stats = await q.stats();
+    const zero = { queued: 0, running: 0, succeeded: 0, failed: 0, canceled: 0, dead: 0 };
+    // Sorted by name, byte order: upper case before lower case.
+    expect(stats.queues.map(({ queue, counts, total, paused }) => ({ queue, counts, total, paused }))).toEqual([
+      { queue: "B", counts: { ...zero, queued: 2 }, total: 2, paused: false },
+      { queue: "a", counts: { ...zero, queued: 1, dead: 2 }, total: 3, paused: false },
+      { queue: "b", counts: { ...zero, succeeded: 2, running: 1, queued: 1 }, total: 4, paused: false },
+      { queue: "default", counts: { ...zero, queued: 1 }, total: 1, paused: false },
+    ]);
+    expect(stats.totals).toEqual({ ...zero, queued: 5, running: 1, succeeded: 2, dead: 2 });
+    const sum = Object.values(stats.totals).reduce((a, b) => a + b, 0);
+    expect(sum).toBe(10);
   });
 });
 
 describe("stats over time", () => {
+  // A schema of its own: the statistics cover every job in it.
+  const fresh = useTestBed("qt");
+
   it("gives each queue's lag and what finished in the last minute and hour", async () => {
-    const own = await migratedSchema("qt");
-    const q = new Queue({ connectionString: own.url, schema: own.schema });
-    try {
-      const none = { succeeded: 0, failed: 0, dead: 0, canceled: 0 };
-      expect(await q.stats()).toMatchObject({ lagMs: null, lastMinute: none, lastHour: none });
-      // status, queue, run_at offset, finished_at offset, updated_at offset (seconds from now)
-      const rows: Array<[string, string, number, number | null, number]> = [
-        ["queued", "q", -5, null, -5],
-        ["queued", "q", 3600, null, 0], // scheduled: not late
-        ["failed", "q", -2, null, -2],
-        ["failed", "q", 600, null, -600], // failed ten minutes ago, retries later
-        ["succeeded", "q", -40, -30, -30],
-        ["succeeded", "q", -1900, -1800, -1800],
-        ["succeeded", "q", -7300, -7200, -7200], // over an hour ago
-        ["dead", "q", -20, -10, -10],
-        ["canceled", "q", -5, -5, -5],
-        ["queued", "r", 3600, null, 0],
-      ];
-      await own.pool.query(
-        `INSERT INTO "${own.schema}".jobs (type, status, queue, run_at, finished_at, updated_at)
-         SELECT 't', s, q, now() + r * interval '1 second', now() + f * interval '1 second', now() + u * interval '1 second'
-         FROM unnest($1::text[], $2::text[], $3::float8[], $4::float8[], $5::float8[]) AS x(s, q, r, f, u)`,
-        [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => r[3]), rows.map((r) => r[4])],
-      );
-      const stats = await q.stats();
-      const [qq, rr] = stats.queues;
-      expect(qq!.queue).toBe("q");
-      // The oldest due claimable job was due five seconds before the insert.
-      expect(qq!.lagMs).toBeGreaterThanOrEqual(5000);
-      expect(qq!.lagMs).toBeLessThan(60_000);
-      expect(qq!.lastMinute).toEqual({ succeeded: 1, failed: 1, dead: 1, canceled: 1 });
-      expect(qq!.lastHour).toEqual({ succeeded: 2, failed: 2, dead: 1, canceled: 1 });
-      expect(rr).toMatchObject({ queue: "r", lagMs: null, lastMinute: none, lastHour: none });
-      expect(stats.lagMs).toBe(qq!.lagMs);
-      expect(stats.lastHour).toEqual(qq!.lastHour);
-    } finally {
-      await q.close();
-      await own.drop();
-    }
+    const { db: own, queue: q } = fresh;
+    const none = { succeeded: 0, failed: 0, dead: 0, canceled: 0 };
+    expect(await q.stats()).toMatchObject({ lagMs: null, lastMinute: none, lastHour: none });
+    // status, queue, run_at offset, finished_at offset, updated_at offset (seconds from now)
+    const rows: Array<[string, string, number, number | null, number]> = [
+      ["queued", "q", -5, null, -5],
+      ["queued", "q", 3600, null, 0], // scheduled: not late
+      ["failed", "q", -2, null, -2],
+      ["failed", "q", 600, null, -600], // failed ten minutes ago, retries later
+      ["succeeded", "q", -40, -30, -30],
+      ["succeeded", "q", -1900, -1800, -1800],
+      ["succeeded", "q", -7300, -7200, -7200], // over an hour ago
+      ["dead", "q", -20, -10, -10],
+      ["canceled", "q", -5, -5, -5],
+      ["queued", "r", 3600, null, 0],
+    ];
+    await own.pool.query(
+      `INSERT INTO "${own.schema}".jobs (type, status, queue, run_at, finished_at, updated_at)
+       SELECT 't', s, q, now() + r * interval '1 second', now() + f * interval '1 second', now() + u * interval '1 second'
+       FROM unnest($1::text[], $2::text[], $3::float8[], $4::float8[], $5::float8[]) AS x(s, q, r, f, u)`,
+      [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => r[3]), rows.map((r) => r[4])],
+    );
+    const stats = await q.stats();
+    const [qq, rr] = stats.queues;
+    expect(qq!.queue).toBe("q");
+    // The oldest due claimable job was due five seconds before the insert.
+    expect(qq!.lagMs).toBeGreaterThanOrEqual(5000);
+    expect(qq!.lagMs).toBeLessThan(60_000);
+    expect(qq!.lastMinute).toEqual({ succeeded: 1, failed: 1, dead: 1, canceled: 1 });
+    expect(qq!.lastHour).toEqual({ succeeded: 2, failed: 2, dead: 1, canceled: 1 });
+    expect(rr).toMatchObject({ queue: "r", lagMs: null, lastMinute: none, lastHour: none });
+    expect(stats.lagMs).toBe(qq!.lagMs);
+    expect(stats.lastHour).toEqual(qq!.lastHour);
   });
 });
 

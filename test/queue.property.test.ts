@@ -1,18 +1,13 @@
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { DjpsError, Queue } from "../src/index.js";
-import { migratedSchema, type TestSchema } from "./support/db.js";
+import { useTestBed } from "./support/bed.js";
+import type { TestSchema } from "./support/db.js";
 
+const bed = useTestBed("pp", { queue: { maxPayloadBytes: 256 * 1024 } });
 let db: TestSchema;
 let queue: Queue;
-beforeAll(async () => {
-  db = await migratedSchema("pp");
-  queue = new Queue({ connectionString: db.url, schema: db.schema, maxPayloadBytes: 256 * 1024 });
-});
-afterAll(async () => {
-  await queue.close();
-  await db.drop();
-});
+beforeAll(() => void ({ db, queue } = bed));
 
 const sqlish = fc.constantFrom(
   "'; DROP TABLE jobs; --",

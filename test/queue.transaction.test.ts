@@ -1,8 +1,10 @@
 import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { Queue } from "../src/index.js";
-import { migratedSchema, waitFor, type TestSchema } from "./support/db.js";
+import type { Queue } from "../src/index.js";
+import { useTestBed } from "./support/bed.js";
+import { waitFor, type TestSchema } from "./support/db.js";
 
+const bed = useTestBed("qt");
 let db: TestSchema;
 let queue: Queue;
 let listener: pg.Client;
@@ -11,8 +13,7 @@ let channel: string;
 let heard: string[] = [];
 
 beforeAll(async () => {
-  db = await migratedSchema("qt");
-  queue = new Queue({ connectionString: db.url, schema: db.schema });
+  ({ db, queue } = bed);
   channel = `djps:${db.schema}:jobs`;
   listener = new pg.Client({ connectionString: db.url });
   await listener.connect();
@@ -24,8 +25,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await listener.end();
-  await queue.close();
-  await db.drop();
 });
 beforeEach(() => {
   heard = [];

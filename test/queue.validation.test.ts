@@ -2,18 +2,13 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { ConfigError, DjpsError, Queue, ValidationError } from "../src/index.js";
-import { migratedSchema, type TestSchema } from "./support/db.js";
+import { useTestBed } from "./support/bed.js";
+import type { TestSchema } from "./support/db.js";
 
+const bed = useTestBed("qv");
 let db: TestSchema;
 let queue: Queue;
-beforeAll(async () => {
-  db = await migratedSchema("qv");
-  queue = new Queue({ connectionString: db.url, schema: db.schema });
-});
-afterAll(async () => {
-  await queue.close();
-  await db.drop();
-});
+beforeAll(() => void ({ db, queue } = bed));
 
 async function rows(): Promise<number> {
   const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM "${db.schema}".jobs`);

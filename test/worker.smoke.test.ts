@@ -1,25 +1,20 @@
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { Queue, Worker } from "../src/index.js";
-import { migratedSchema, waitFor, type TestSchema } from "./support/db.js";
+import { useTestBed } from "./support/bed.js";
+import { waitFor, type TestSchema } from "./support/db.js";
 
+const bed = useTestBed("ws");
 let db: TestSchema;
 let queue: Queue;
-beforeAll(async () => {
-  db = await migratedSchema("ws");
-  queue = new Queue({ connectionString: db.url, schema: db.schema });
-});
-afterAll(async () => {
-  await queue.close();
-  await db.drop();
-});
+beforeAll(() => void ({ db, queue } = bed));
 
 describe("worker basics", () => {
   it("runs enqueued jobs and stores their results", async () => {
     const seen: number[] = [];
-    const worker = new Worker(
+    const worker = bed.worker(
       { add: async (p: { a: number; b: number }) => { seen.push(p.a); return { sum: p.a + p.b }; } },
-      { connectionString: db.url, schema: db.schema, concurrency: 5 },
+      { concurrency: 5 },
     );
     await worker.start();
     try {
