@@ -1,19 +1,19 @@
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Queue, Worker } from "../src/index.js";
-import { migratedSchema, waitFor, type TestSchema } from "./support/db.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import type { Queue } from "../src/index.js";
+import { useTestBed } from "./support/bed.js";
+import { waitFor, type TestSchema } from "./support/db.js";
 
 // Enqueues throttle their NOTIFY (one per Queue per 10 ms, plus a trailing one
 // for what the window held): notifying transactions commit one at a time, so
 // a NOTIFY per enqueue caps concurrent producers. Workers must still wake.
 
+// Each test gets a schema and a Queue of its own: a Queue's throttle starts
+// afresh, and no NOTIFY of an earlier test reaches its listeners.
+const bed = useTestBed("qw", { schemaPerTest: true });
 let db: TestSchema;
-beforeAll(async () => {
-  db = await migratedSchema("qw");
-});
-afterAll(async () => {
-  await db.drop();
-});
+let queue: Queue;
+beforeEach(() => void ({ db, queue } = bed));
 
 async function listen(channel: string): Promise<{ client: pg.Client; payloads: string[] }> {
   const client = new pg.Client({ connectionString: db.url });
@@ -26,7 +26,6 @@ async function listen(channel: string): Promise<{ client: pg.Client; payloads: s
 
 describe("waking workers from a busy producer", () => {
   it("sends fewer NOTIFYs than enqueues, and a trailing one for the last window", async () => {
-    const queue = new Queue({ connectionString: db.url, schema: db.schema });
     const { client, payloads } = await listen(`djps:${db.schema}:jobs`);
     try {
       await Promise.all(Array.from({ length: 10 }, async (_, p) => {
@@ -42,8 +41,7 @@ describe("waking workers from a busy producer", () => {
   });
 
   it("an idle worker polling once a minute still runs every job of a burst promptly", async () => {
-    const queue = new Queue({ connectionString: db.url, schema: db.schema });
-    const worker = new Worker({ burst: async () => null }, { connectionString: db.url, schema: db.schema, pollIntervalMs: 60_000, queues: ["b"] });
+    const worker = bed.worker({ burst: async () => null }, { pollIntervalMs: 60_000, queues: ["b"] });
     await worker.start();
     try {
       // Wait for the worker's first (empty) claim to pass, so only notifications can wake it.
@@ -59,12 +57,10 @@ describe("waking workers from a busy producer", () => {
       }, "every job of the burst to run well before the 60 s poll", 15_000);
     } finally {
       await worker.stop();
-      await queue.close();
     }
   });
 
   it("enqueues inside a caller's transaction always notify at their commit", async () => {
-    const queue = new Queue({ connectionString: db.url, schema: db.schema });
     const { client: listener, payloads } = await listen(`djps:${db.schema}:jobs`);
     const tx = await queue.pool.connect();
     try {
@@ -78,7 +74,6 @@ describe("waking workers from a busy producer", () => {
     } finally {
       tx.release();
       await listener.end();
-      await queue.close();
     }
   });
 });

@@ -1,9 +1,10 @@
 import { context, trace, SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { PermanentJobError, Queue, Worker } from "../src/index.js";
-import { migratedSchema, waitFor, type TestSchema } from "./support/db.js";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { PermanentJobError, type Queue, type Worker } from "../src/index.js";
+import { useTestBed } from "./support/bed.js";
+import { waitFor, type TestSchema } from "./support/db.js";
 import { nextEvent } from "./support/worker.js";
 
 // Spans go to an in-memory exporter. The provider is registered for part of
@@ -13,6 +14,8 @@ const exporter = new InMemorySpanExporter();
 const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
 const contextManager = new AsyncLocalStorageContextManager();
 
+// A schema of its own for each test, so its spans are of its jobs only.
+const bed = useTestBed("otel", { schemaPerTest: true });
 let db: TestSchema;
 let queue: Queue;
 let worker: Worker;
@@ -23,11 +26,10 @@ afterAll(() => {
   trace.disable();
   context.disable();
 });
-beforeEach(async () => {
+beforeEach(() => {
   exporter.reset();
-  db = await migratedSchema("otel");
-  queue = new Queue({ connectionString: db.url, schema: db.schema });
-  worker = new Worker(
+  ({ db, queue } = bed);
+  worker = bed.worker(
     {
       traced: async () => {
         trace.getTracer("app").startSpan("inside the handler").end();
@@ -36,13 +38,8 @@ beforeEach(async () => {
         throw new PermanentJobError("nope");
       },
     },
-    { connectionString: db.url, schema: db.schema, scheduler: false },
+    { scheduler: false },
   );
-});
-afterEach(async () => {
-  await worker.stop();
-  await queue.close();
-  await db.drop();
 });
 
 const storedContext = async (id: string) =>
