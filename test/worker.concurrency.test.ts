@@ -1,7 +1,8 @@
 import pg from "pg";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Queue, Worker } from "../src/index.js";
-import { migratedSchema, waitFor, type TestSchema } from "./support/db.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import type { Queue } from "../src/index.js";
+import { useTestBed } from "./support/bed.js";
+import { waitFor, type TestSchema } from "./support/db.js";
 import { createExecutionsTable, overlappingExecutions, readExecutions, recordingHandler } from "./support/processes.js";
 import { collect, gate } from "./support/worker.js";
 
@@ -12,19 +13,14 @@ import { collect, gate } from "./support/worker.js";
 let db: TestSchema;
 let queue: Queue;
 let recorder: pg.Pool;
-const workers: Worker<any>[] = [];
+// A schema of its own for each test; the recorder pool ends once its workers stopped.
+const bed = useTestBed("wc", { schemaPerTest: true, afterEachTest: () => recorder.end() });
+const { workers } = bed;
 
 beforeEach(async () => {
-  db = await migratedSchema("wc");
+  ({ db, queue } = bed);
   await createExecutionsTable(db.pool, db.schema);
-  queue = new Queue({ connectionString: db.url, schema: db.schema });
   recorder = new pg.Pool({ connectionString: db.url, max: 12 });
-});
-afterEach(async () => {
-  await Promise.all(workers.splice(0).map((w) => w.stop({ timeoutMs: 0 })));
-  await queue.close();
-  await recorder.end();
-  await db.drop();
 });
 
 describe("workers sharing a table", () => {
@@ -33,14 +29,13 @@ describe("workers sharing a table", () => {
     const trouble: string[] = [];
     for (const [i, c] of concurrency.entries()) {
       const workerId = `w${i}`;
-      const worker = new Worker(
+      const worker = bed.worker(
         { work: recordingHandler({ pool: recorder, schema: db.schema, workerId, jobMs: 0 }) },
-        { connectionString: db.url, schema: db.schema, workerId, concurrency: c },
+        { workerId, concurrency: c },
       );
       worker.on("worker:error", (e) => trouble.push(`${workerId} ${e.during}: ${e.error.message}`));
       worker.on("job:lease-lost", (e) => trouble.push(`${workerId} lost ${e.job.id}`));
       worker.on("job:failed", (e) => trouble.push(`${workerId} failed ${e.job.id}: ${e.error.message}`));
-      workers.push(worker);
     }
     const started = workers.map((w) => collect(w, "job:started"));
     await Promise.all(workers.map((w) => w.start()));
@@ -98,11 +93,7 @@ describe("workers sharing a table", () => {
     // and the UPDATE's rows no longer come back in claim order.
     await db.pool.query(`ANALYZE "${db.schema}".jobs`);
 
-    const worker = new Worker(
-      { ordered: async (_p, ctx) => { order.push(ctx.job.id); } },
-      { connectionString: db.url, schema: db.schema, concurrency: 1 },
-    );
-    workers.push(worker);
+    const worker = bed.worker({ ordered: async (_p, ctx) => { order.push(ctx.job.id); } }, { concurrency: 1 });
     await worker.start();
     await waitFor(() => order.length === items.length, "every job to run");
     const { rows } = await db.pool.query(`SELECT id FROM "${db.schema}".jobs ORDER BY priority DESC, run_at, id`);
@@ -115,7 +106,7 @@ describe("workers sharing a table", () => {
     const order: number[] = [];
     const firstRunning = gate();
     const held = gate();
-    const worker = new Worker(
+    const worker = bed.worker(
       {
         p: async (p: number) => {
           order.push(p);
@@ -125,9 +116,8 @@ describe("workers sharing a table", () => {
           }
         },
       },
-      { connectionString: db.url, schema: db.schema, concurrency: 1 },
+      { concurrency: 1 },
     );
-    workers.push(worker);
     await worker.start();
     await queue.enqueue("p", 0);
     await firstRunning.promise;

@@ -1,7 +1,8 @@
 import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Queue, Worker, type WorkerEvents } from "../src/index.js";
-import { migratedSchema, waitFor, within, type TestSchema } from "./support/db.js";
+import type { Queue, Worker, WorkerEvents } from "../src/index.js";
+import { useTestBed } from "./support/bed.js";
+import { waitFor, within, type TestSchema } from "./support/db.js";
 import {
   createExecutionsTable,
   killAllChildren,
@@ -20,22 +21,18 @@ import {
 let db: TestSchema;
 let queue: Queue;
 let recorder: pg.Pool;
-const inProcess: Worker[] = [];
+// The recorder pool ends once the test's in-process workers stopped.
+const bed = useTestBed("wp", { schemaPerTest: true, afterEachTest: () => recorder.end() });
 
 beforeEach(async () => {
-  db = await migratedSchema("wp");
+  ({ db, queue } = bed);
   await createExecutionsTable(db.pool, db.schema);
-  queue = new Queue({ connectionString: db.url, schema: db.schema });
   recorder = new pg.Pool({ connectionString: db.url, max: 8 });
 });
 
 afterEach(async () => {
-  // Whatever happened in the test: no child outlives it, no worker keeps running.
+  // Whatever happened in the test: no child outlives it (then the test bed stops the in-process workers).
   await killAllChildren();
-  await Promise.all(inProcess.splice(0).map((w) => w.stop({ timeoutMs: 0 })));
-  await queue.close();
-  await recorder.end();
-  await db.drop();
 });
 
 /** Problems an in-process worker reported (errors, lost leases), for assertions. */
@@ -47,11 +44,9 @@ async function startInProcess(
   options: { jobMs?: number; concurrency?: number; rescueIntervalMs?: number; leaseMs?: number },
   trouble: Trouble[] = [],
 ): Promise<Worker> {
-  const worker = new Worker(
+  const worker = bed.worker(
     { work: recordingHandler({ pool: recorder, schema: db.schema, workerId, jobMs: options.jobMs ?? 0 }) },
     {
-      connectionString: db.url,
-      schema: db.schema,
       workerId,
       concurrency: options.concurrency ?? 10,
       leaseMs: options.leaseMs ?? 30_000,
@@ -60,7 +55,6 @@ async function startInProcess(
   );
   worker.on("worker:error", ({ during, error }: WorkerEvents["worker:error"]) => trouble.push({ workerId, what: `error ${during}: ${error.message}` }));
   worker.on("job:lease-lost", ({ job }: WorkerEvents["job:lease-lost"]) => trouble.push({ workerId, what: `lease lost: ${job.id}` }));
-  inProcess.push(worker);
   await worker.start();
   return worker;
 }

@@ -1,7 +1,8 @@
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Queue, Worker } from "../src/index.js";
-import { migratedSchema, waitFor, within, type TestSchema } from "./support/db.js";
+import type { Queue } from "../src/index.js";
+import { useTestBed } from "./support/bed.js";
+import { waitFor, within, type TestSchema } from "./support/db.js";
 import { createExecutionsTable, killAllChildren, readExecutions, spawnWorker, type ChildEvent, type ChildWorker } from "./support/processes.js";
 
 // Workers made with handleSignals share one signal handling per process: on a
@@ -11,19 +12,17 @@ import { createExecutionsTable, killAllChildren, readExecutions, spawnWorker, ty
 
 const SCRIPT = fileURLToPath(new URL("./support/child-signal-workers.ts", import.meta.url));
 
+const bed = useTestBed("wsig", { schemaPerTest: true });
 let db: TestSchema;
 let queue: Queue;
 
 beforeEach(async () => {
-  db = await migratedSchema("wsig");
+  ({ db, queue } = bed);
   await createExecutionsTable(db.pool, db.schema);
-  queue = new Queue({ connectionString: db.url, schema: db.schema });
 });
 
 afterEach(async () => {
   await killAllChildren();
-  await queue.close();
-  await db.drop();
 });
 
 async function jobRow(id: string): Promise<any> {
@@ -102,7 +101,7 @@ describe("the process's signal listeners", () => {
 
   it("are one pair for every handleSignals worker, and go when the last of them stops on its own", async () => {
     const before = listeners();
-    const make = () => new Worker({ work: async () => undefined }, { connectionString: db.url, schema: db.schema, handleSignals: true, scheduler: false });
+    const make = () => bed.worker({ work: async () => undefined }, { handleSignals: true, scheduler: false });
     const a = make();
     const b = make();
     try {
