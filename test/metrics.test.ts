@@ -1,16 +1,17 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Metrics, PermanentJobError, Queue, ValidationError, Worker } from "../src/index.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import { Metrics, PermanentJobError, ValidationError, type Queue, type Worker } from "../src/index.js";
 import { render } from "../src/metrics/exposition.js";
-import { migratedSchema, waitFor, type TestSchema } from "./support/db.js";
+import { useTestBed } from "./support/bed.js";
+import { waitFor, type TestSchema } from "./support/db.js";
 import { nextEvent } from "./support/worker.js";
 
+const bed = useTestBed("met", { schemaPerTest: true });
 let db: TestSchema;
 let queue: Queue;
 let worker: Worker;
-beforeEach(async () => {
-  db = await migratedSchema("met");
-  queue = new Queue({ connectionString: db.url, schema: db.schema });
-  worker = new Worker(
+beforeEach(() => {
+  ({ db, queue } = bed);
+  worker = bed.worker(
     {
       ok: async () => "done",
       boom: async () => {
@@ -20,13 +21,8 @@ beforeEach(async () => {
         throw new Error("later");
       },
     },
-    { connectionString: db.url, schema: db.schema, backoff: { baseMs: 3_600_000 } },
+    { backoff: { baseMs: 3_600_000 } },
   );
-});
-afterEach(async () => {
-  await worker.stop();
-  await queue.close();
-  await db.drop();
 });
 
 const LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*",?)*\})? (-?[0-9.e+]+|NaN|\+Inf|-Inf)$/;

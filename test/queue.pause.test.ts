@@ -1,22 +1,19 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Queue, ValidationError, Worker } from "../src/index.js";
-import { migratedSchema, type TestSchema } from "./support/db.js";
+import { Queue, ValidationError } from "../src/index.js";
+import { useTestBed } from "./support/bed.js";
+import type { TestSchema } from "./support/db.js";
 import { createExecutionsTable, killAllChildren, spawnWorker } from "./support/processes.js";
 import { gate, nextEvent } from "./support/worker.js";
 
 // Pausing is cluster-wide and persisted: a row in `queues` that every claim
 // reads. The tests use a worker in another process where it matters.
 
+const bed = useTestBed("qp", { schemaPerTest: true });
 let db: TestSchema;
 let queue: Queue;
-beforeEach(async () => {
-  db = await migratedSchema("qp");
-  queue = new Queue({ connectionString: db.url, schema: db.schema });
-});
+beforeEach(() => void ({ db, queue } = bed));
 afterEach(async () => {
   await killAllChildren();
-  await queue.close();
-  await db.drop();
 });
 
 const statusOf = async (id: string) => (await queue.getJob(id))!.status;
@@ -89,7 +86,7 @@ describe("pause and resume", () => {
   it("lets running jobs finish", async () => {
     const started = gate();
     const finish = gate();
-    const worker = new Worker(
+    const worker = bed.worker(
       {
         slow: async () => {
           started.open();
@@ -97,7 +94,7 @@ describe("pause and resume", () => {
           return "finished";
         },
       },
-      { connectionString: db.url, schema: db.schema, concurrency: 2 },
+      { concurrency: 2 },
     );
     await worker.start();
     try {

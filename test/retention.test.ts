@@ -1,6 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DEFAULT_RETENTION, Queue, ValidationError, Worker, type WorkerOptions } from "../src/index.js";
-import { migratedSchema, waitFor, type TestSchema } from "./support/db.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import { DEFAULT_RETENTION, ValidationError, type Queue, type Worker, type WorkerOptions } from "../src/index.js";
+import { useTestBed } from "./support/bed.js";
+import { waitFor, type TestSchema } from "./support/db.js";
 import { nextEvent } from "./support/worker.js";
 
 // Retention deletes finished jobs past their age, in batches, walking the
@@ -10,23 +11,13 @@ import { nextEvent } from "./support/worker.js";
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
+const bed = useTestBed("ret", { schemaPerTest: true });
 let db: TestSchema;
 let queue: Queue;
-const workers: Worker[] = [];
-beforeEach(async () => {
-  db = await migratedSchema("ret");
-  queue = new Queue({ connectionString: db.url, schema: db.schema });
-});
-afterEach(async () => {
-  await Promise.all(workers.splice(0).map((w) => w.stop()));
-  await queue.close();
-  await db.drop();
-});
+beforeEach(() => void ({ db, queue } = bed));
 
 function worker(options: WorkerOptions = {}): Worker {
-  const w = new Worker({ noop: async () => {} }, { connectionString: db.url, schema: db.schema, ...options });
-  workers.push(w);
-  return w;
+  return bed.worker({ noop: async () => {} }, options);
 }
 
 interface Row {

@@ -1,29 +1,20 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Queue, ValidationError, Worker } from "../src/index.js";
-import { migratedSchema, type TestSchema } from "./support/db.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import { ValidationError, type Queue, type Worker, type WorkerOptions } from "../src/index.js";
+import { useTestBed } from "./support/bed.js";
+import type { TestSchema } from "./support/db.js";
 import { nextEvent } from "./support/worker.js";
 
 // Recurring jobs. Time is driven: runSchedules(now) judges ticks by the given
 // time, and a schedule's last change (updated_at) is set by SQL where a test
 // needs it in the past.
 
+const bed = useTestBed("sch", { schemaPerTest: true, worker: { scheduler: false } });
 let db: TestSchema;
 let queue: Queue;
-const workers: Worker[] = [];
-beforeEach(async () => {
-  db = await migratedSchema("sch");
-  queue = new Queue({ connectionString: db.url, schema: db.schema });
-});
-afterEach(async () => {
-  await Promise.all(workers.splice(0).map((w) => w.stop()));
-  await queue.close();
-  await db.drop();
-});
+beforeEach(() => void ({ db, queue } = bed));
 
-function worker(options: ConstructorParameters<typeof Worker>[1] = {}): Worker {
-  const w = new Worker({ noop: async () => {} }, { connectionString: db.url, schema: db.schema, scheduler: false, ...options });
-  workers.push(w);
-  return w;
+function worker(options: WorkerOptions = {}): Worker {
+  return bed.worker({ noop: async () => {} }, options);
 }
 
 /** Pretends the schedule was last changed at `at`. */
