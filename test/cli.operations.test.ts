@@ -3,21 +3,16 @@
  * real database, in a child process each: output for humans and with --json,
  * and exit codes 0 (done), 1 (failed, one line on stderr), 2 (usage).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Queue } from "../src/index.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Queue } from "../src/index.js";
+import { useTestBed } from "./support/bed.js";
 import { runCli, type CliRun } from "./support/cli.js";
-import { migratedSchema, type TestSchema } from "./support/db.js";
+import type { TestSchema } from "./support/db.js";
 
+const bed = useTestBed("cliop");
 let db: TestSchema;
 let queue: Queue;
-beforeAll(async () => {
-  db = await migratedSchema("cliop");
-  queue = new Queue({ connectionString: db.url, schema: db.schema });
-});
-afterAll(async () => {
-  await queue.close();
-  await db.drop();
-});
+beforeAll(() => void ({ db, queue } = bed));
 
 /** Runs `djps ...args` on the test schema (through DATABASE_URL, as scripts do). */
 const djps = (...args: string[]) => runCli([...args, "--schema", db.schema], { DATABASE_URL: db.url });

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { DjpsError, Queue } from "../src/index.js";
+import { DjpsError, type Queue } from "../src/index.js";
 import { useTestBed } from "./support/bed.js";
 import type { TestSchema } from "./support/db.js";
 

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { Queue, type JobContext } from "../src/index.js";
+import type { JobContext, Queue } from "../src/index.js";
 import { waitFor, type TestSchema } from "./support/db.js";
 import { useTestBed } from "./support/bed.js";
 import { collect, gate, jobRow, nextEvent } from "./support/worker.js";

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { DatabaseError, Queue, SnoozeJob, Worker, type Handlers } from "../src/index.js";
+import { DatabaseError, SnoozeJob, type Handlers, type Queue, type Worker } from "../src/index.js";
 import type { Job } from "../src/types.js";
 import { Batcher, type Outcome } from "../src/worker/completer.js";
 import { MAX_ERROR_TEXT } from "../src/worker/executor.js";

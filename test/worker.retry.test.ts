@@ -4,12 +4,12 @@ import {
   DEFAULT_BACKOFF,
   ERROR_HISTORY_LIMIT,
   PermanentJobError,
-  Queue,
   retryDelayMs,
   SnoozeJob,
-  Worker,
   type BackoffOptions,
   type Handlers,
+  type Queue,
+  type Worker,
   type WorkerOptions,
 } from "../src/index.js";
 import { waitFor, type TestSchema } from "./support/db.js";

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { ConfigError, Queue, Worker } from "../src/index.js";
+import { ConfigError, Worker, type Queue } from "../src/index.js";
 import { waitFor, type TestSchema } from "./support/db.js";
 import { useTestBed } from "./support/bed.js";
 import { collect, gate, jobRow, jobStatus, nextEvent } from "./support/worker.js";
