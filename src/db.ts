@@ -8,7 +8,7 @@ import { rowTypes } from "./timestamp.js";
  * driver or ORM with the same shape.
  */
 export interface Executor {
-  query(text: string, values?: unknown[]): Promise<{ rows: any[]; rowCount?: number | null }>;
+  query(text: string, values?: unknown[]): Promise<{ rows: unknown[]; rowCount?: number | null }>;
 }
 
 /** A statement with a fixed name (prepared once per connection) and its text. */
@@ -17,17 +17,16 @@ export interface Statement {
   readonly text: string;
 }
 
+/** Runs one statement and resolves to its rows. The statement layer (`src/sql/`) types them. */
+export type Run = (statement: Statement, values: readonly unknown[]) => Promise<unknown[]>;
+
 /** The PostgreSQL SQLSTATE codes djps reacts to. */
 export const SqlState = {
-  uniqueViolation: "23505",
   insufficientPrivilege: "42501",
   invalidPassword: "28P01",
   invalidAuthorization: "28000",
   invalidCatalogName: "3D000",
   undefinedTable: "42P01",
-  adminShutdown: "57P01",
-  crashShutdown: "57P02",
-  cannotConnectNow: "57P03",
 } as const;
 
 /** Where a Queue or Worker gets its connections. */
@@ -42,24 +41,31 @@ export interface ConnectionOptions {
 export interface PoolHandle {
   readonly pool: pg.Pool;
   readonly owned: boolean;
-  /** The connection string djps used, when it made the pool (workers open a LISTEN client from it). */
-  readonly connectionString: string | undefined;
+}
+
+/**
+ * The connection string to use: the one given, else `DATABASE_URL` (an empty
+ * one counts as unset). Throws a `ConfigError` with `missing` (which says how
+ * the caller could have given one) when there is none.
+ */
+export function connectionStringFrom(given: string | undefined, missing: string): string {
+  const connectionString = given ?? (process.env.DATABASE_URL || undefined);
+  if (!connectionString) throw new ConfigError(missing);
+  return connectionString;
 }
 
 /** Resolves connection options to a pool, falling back to `DATABASE_URL`. */
 export function openPool(options: ConnectionOptions, poolSize: number, applicationName: string): PoolHandle {
-  if (options.pool) return { pool: options.pool, owned: false, connectionString: options.connectionString };
-  const connectionString = options.connectionString ?? process.env.DATABASE_URL;
-  if (!connectionString) {
-    throw new ConfigError(
-      "No database to connect to: pass `connectionString` or `pool`, or set the DATABASE_URL environment variable",
-    );
-  }
+  if (options.pool) return { pool: options.pool, owned: false };
+  const connectionString = connectionStringFrom(
+    options.connectionString,
+    "No database to connect to: pass `connectionString` or `pool`, or set the DATABASE_URL environment variable",
+  );
   const pool = new pg.Pool({ connectionString, max: poolSize, application_name: applicationName });
   // An idle client that loses its connection emits 'error' on the pool; without a
   // listener Node would crash the host process. The next query reconnects.
   pool.on("error", () => {});
-  return { pool, owned: true, connectionString };
+  return { pool, owned: true };
 }
 
 /**
@@ -68,15 +74,17 @@ export function openPool(options: ConnectionOptions, poolSize: number, applicati
  * timestamp.ts); on a caller's client it goes as plain text, since we cannot
  * know what that client supports.
  */
-export async function run(executor: Executor, statement: Statement, values: unknown[], prepared: boolean): Promise<any[]> {
-  try {
-    const result = prepared
-      ? await (executor as pg.Pool).query({ name: statement.name, text: statement.text, values, types: rowTypes })
-      : await executor.query(statement.text, values);
-    return result.rows;
-  } catch (error) {
-    throw toDatabaseError(error);
-  }
+export function runner(executor: Executor, prepared: boolean): Run {
+  return async (statement, values) => {
+    try {
+      const result = prepared
+        ? await (executor as pg.Pool).query({ name: statement.name, text: statement.text, values: values as unknown[], types: rowTypes })
+        : await executor.query(statement.text, values as unknown[]);
+      return result.rows;
+    } catch (error) {
+      throw toDatabaseError(error);
+    }
+  };
 }
 
 /** Wraps a driver error in a `DatabaseError` with a one-line message, keeping the cause. */
@@ -112,9 +120,4 @@ export function describeDatabaseError(error: { code?: string; message?: string }
     default:
       return message || "Unknown database error";
   }
-}
-
-/** Builds a statement whose prepared name carries the schema, so two schemas never share a plan. */
-export function statement(schema: string, name: string, text: string): Statement {
-  return { name: `djps_${schema}_${name}`, text };
 }

@@ -1,7 +1,8 @@
 import { z } from "zod";
-import type { Statement } from "./db.js";
 import { walkBatches } from "./maintenance/batches.js";
 import { dateSchema, nameSchema } from "./options.js";
+import type { DeadPickParams } from "./sql/deadPick.js";
+import type { Query, Sql } from "./sql/query.js";
 
 /** Which dead jobs a dead-letter retry or purge takes. */
 export interface DeadJobFilter {
@@ -43,25 +44,26 @@ export const deadJobFilterSchema = z
 
 /**
  * Runs a dead-letter statement (`jobDeadRetry` or `jobDeadPurge`) over every
- * matching dead job, a batch at a time; returns how many it changed.
+ * matching dead job, a batch at a time; returns how many it changed. `extra`
+ * holds the statement's own parameters besides the filter.
  */
-export async function eachDeadBatch(
-  run: (sql: Statement, values: unknown[]) => Promise<any[]>,
-  sql: Statement,
+export async function eachDeadBatch<E extends object>(
+  sql: Sql,
+  statement: Query<DeadPickParams & E, { count: number; last: string | null }>,
   filter: z.output<typeof deadJobFilterSchema>,
-  extra: unknown[],
+  extra: E,
 ): Promise<number> {
   const batches = await walkBatches(async (after) => {
-    const [row] = await run(sql, [
-      after,
-      filter.queue ?? null,
-      filter.type ?? null,
-      filter.finishedAfter ?? null,
-      filter.finishedBefore ?? null,
+    const [row] = await statement(sql, {
       ...extra,
-      DEAD_LETTER_BATCH,
-    ]);
-    return row as { count: number; last: string | null };
+      after,
+      queue: filter.queue ?? null,
+      type: filter.type ?? null,
+      finishedAfter: filter.finishedAfter ?? null,
+      finishedBefore: filter.finishedBefore ?? null,
+      limit: DEAD_LETTER_BATCH,
+    });
+    return row!;
   }, DEAD_LETTER_BATCH);
   return batches.reduce((sum, b) => sum + b.count, 0);
 }

@@ -1,6 +1,6 @@
 import pg from "pg";
-import { describeDatabaseError } from "./db.js";
-import { ConfigError, DjpsError } from "./errors.js";
+import { connectionStringFrom, describeDatabaseError } from "./db.js";
+import { coerceError, DjpsError } from "./errors.js";
 import { DEFAULT_SCHEMA, roleNameSchema, schemaNameSchema } from "./options.js";
 import { schemaGrant } from "./sql/schemaGrant.js";
 import { parse } from "./validate.js";
@@ -39,8 +39,7 @@ export async function grant(options: GrantOptions): Promise<string[]> {
   const opts = parse(grantOptionsSchema, options, "options");
   const statements = schemaGrant(opts.schema ?? DEFAULT_SCHEMA, opts.role);
   if (opts.dryRun) return statements;
-  const connectionString = opts.connectionString ?? process.env.DATABASE_URL;
-  if (!connectionString) throw new ConfigError("No database: pass `connectionString` or set the DATABASE_URL environment variable");
+  const connectionString = connectionStringFrom(opts.connectionString, "No database: pass `connectionString` or set the DATABASE_URL environment variable");
   const client = new pg.Client({ connectionString, application_name: "djps grant" });
   client.on("error", () => {});
   try {
@@ -50,7 +49,7 @@ export async function grant(options: GrantOptions): Promise<string[]> {
     await client.query("COMMIT");
     return statements;
   } catch (error) {
-    throw new DjpsError("GRANT", `Granting access to \`${opts.role}\` failed: ${describeDatabaseError(error as Error)}`, { cause: error });
+    throw new DjpsError("GRANT", `Granting access to \`${opts.role}\` failed: ${describeDatabaseError(coerceError(error))}`, { cause: error });
   } finally {
     await client.end().catch(() => {});
   }

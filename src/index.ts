@@ -3,10 +3,10 @@ export type { QueueOptions, CallOptions, EnqueueItem, EnqueueOptions, ListJobsOp
 export { Worker } from "./worker/worker.js";
 export { Metrics } from "./metrics/metrics.js";
 export type { MetricsOptions } from "./metrics/metrics.js";
-export type { WorkerOptions, Handlers, HandlerSpec } from "./worker/types.js";
+export type { WorkerOptions, Handlers, HandlerSpec, HandlerEntry } from "./worker/types.js";
 export type { Handler, JobContext } from "./worker/executor.js";
 export type { BackoffOptions } from "./worker/options.js";
-export { DEFAULT_BACKOFF } from "./worker/options.js";
+export { DEFAULT_BACKOFF, WORKER_DEFAULTS } from "./worker/options.js";
 export { retryDelayMs } from "./worker/backoff.js";
 export type { RescueResult } from "./maintenance/rescuer.js";
 export type { PruneResult } from "./maintenance/pruner.js";
@@ -35,7 +35,8 @@ export {
   SnoozeJob,
 } from "./errors.js";
 export type { Executor } from "./db.js";
-export { JOB_STATUSES, DEFAULT_SCHEMA, DEFAULT_QUEUE, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_PAYLOAD_BYTES } from "./options.js";
+export { DEFAULT_SCHEMA, DEFAULT_QUEUE, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_PAYLOAD_BYTES, QUEUE_DEFAULTS } from "./options.js";
+export { JOB_STATUSES } from "./states.js";
 export type {
   Job,
   JobStatus,

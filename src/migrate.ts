@@ -1,12 +1,11 @@
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { migrate as runMigrations } from "postgres-migrations";
-import { describeDatabaseError } from "./db.js";
-import { ConfigError, MigrationError } from "./errors.js";
+import { connectionStringFrom, describeDatabaseError } from "./db.js";
+import { coerceError, MigrationError } from "./errors.js";
 import { DEFAULT_SCHEMA, migrateOptionsSchema, type MigrateOptions } from "./options.js";
-import { quoteIdent } from "./schema-name.js";
 import { lockKey } from "./sql/lockKey.js";
-import { schemaMigrationsTableCreate } from "./sql/schemaMigrate.js";
+import { schemaCreate, schemaMigrateLock, schemaMigrationsTableCreate, schemaSearchPath } from "./sql/schemaMigrate.js";
 import { parse } from "./validate.js";
 
 export type { MigrateOptions };
@@ -41,10 +40,10 @@ export async function migrate(options: MigrateOptions = {}): Promise<MigrateResu
 export async function applyMigrations(options: MigrateOptions, directory: string): Promise<MigrateResult> {
   const opts = parse(migrateOptionsSchema, options, "options");
   const schema = opts.schema ?? DEFAULT_SCHEMA;
-  const connectionString = opts.connectionString ?? process.env.DATABASE_URL;
-  if (!connectionString) {
-    throw new ConfigError("No database to migrate: pass `connectionString` or set the DATABASE_URL environment variable");
-  }
+  const connectionString = connectionStringFrom(
+    opts.connectionString,
+    "No database to migrate: pass `connectionString` or set the DATABASE_URL environment variable",
+  );
   const log = opts.log ?? (() => {});
   const client = new pg.Client({ connectionString, application_name: "djps migrate" });
   // A connection lost mid-run surfaces through the failing query; don't crash the host.
@@ -52,15 +51,15 @@ export async function applyMigrations(options: MigrateOptions, directory: string
   try {
     await client.connect();
   } catch (error) {
-    throw new MigrationError(describeDatabaseError(error as Error), { cause: error });
+    throw new MigrationError(describeDatabaseError(coerceError(error)), { cause: error });
   }
   try {
     // Serialise migrators of this schema before touching anything, then give
     // postgres-migrations its bookkeeping table inside our schema (its own
     // existence check ignores the schema and would find another one).
-    await client.query("SELECT pg_advisory_lock($1)", [lockKey(`djps:migrate:${schema}`)]);
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
-    await client.query(`SET search_path TO ${quoteIdent(schema)}`);
+    await client.query(schemaMigrateLock, [lockKey(`djps:migrate:${schema}`)]);
+    await client.query(schemaCreate(schema));
+    await client.query(schemaSearchPath(schema));
     await client.query(schemaMigrationsTableCreate);
     const done = await runMigrations({ client }, directory, { logger: () => {} });
     const applied = done.filter((m) => m.id > 0).map((m) => m.fileName);
@@ -69,7 +68,7 @@ export async function applyMigrations(options: MigrateOptions, directory: string
     return { schema, applied };
   } catch (error) {
     const cause = (error as { cause?: unknown }).cause ?? error;
-    throw new MigrationError(`Migrating schema \`${schema}\` failed: ${describeDatabaseError(cause as Error)}`, { cause: error });
+    throw new MigrationError(`Migrating schema \`${schema}\` failed: ${describeDatabaseError(coerceError(cause))}`, { cause: error });
   } finally {
     await client.end().catch(() => {});
   }

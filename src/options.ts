@@ -1,13 +1,12 @@
 import { z } from "zod";
+import type { Executor } from "./db.js";
+import { JOB_STATUSES } from "./states.js";
 
 /**
  * Zod schemas for every public input, with the defaults. Each schema's error
  * message says what was expected, so `parse()` can build
  * "Expected `field` to be <message>, got ...".
  */
-
-export const JOB_STATUSES = ["queued", "running", "succeeded", "failed", "canceled", "dead"] as const;
-export type JobStatus = (typeof JOB_STATUSES)[number];
 
 export const DEFAULT_SCHEMA = "djps";
 export const DEFAULT_QUEUE = "default";
@@ -122,12 +121,14 @@ export const listJobsOptionsSchema = z.strictObject(
 export type ListJobsOptions = z.input<typeof listJobsOptionsSchema>;
 
 export const connectionSchemaShape = {
+  /** A PostgreSQL connection string. @default process.env.DATABASE_URL */
   connectionString: z.string({ error: "a PostgreSQL connection string" }).min(1, { error: "a PostgreSQL connection string" }).optional(),
   pool: z
     .custom<import("pg").Pool>((v) => v !== null && typeof v === "object" && typeof (v as any).query === "function" && typeof (v as any).connect === "function", {
       error: "a pg.Pool",
     })
     .optional(),
+  /** The schema djps was migrated into. @default "djps" */
   schema: schemaNameSchema.optional(),
 };
 
@@ -138,13 +139,47 @@ export const queueOptionsSchema = z.strictObject(
     ...connectionSchemaShape,
     /** Zod schemas per job type; payloads of those types are validated on enqueue. */
     schemas: z.record(z.string(), zodSchemaSchema, { error: "an object of zod schemas by job type" }).optional(),
-    /** Largest accepted payload, in bytes of JSON. @default 1048576 */
+    /** Largest accepted payload, in bytes of JSON. @default 1048576 (1 MiB) */
     maxPayloadBytes: intSchema(1, 256 * 1024 * 1024).optional(),
     /** Connections in the pool djps creates (ignored with `pool`). @default 10 */
     poolSize: intSchema(1, 1000).optional(),
   },
   { error: "an options object" },
 );
+
+/** The Queue's defaults, applied in its constructor. */
+export const QUEUE_DEFAULTS = Object.freeze({
+  maxPayloadBytes: DEFAULT_MAX_PAYLOAD_BYTES,
+  poolSize: 10,
+});
+
+const executorSchema = z.custom<Executor>(
+  (v) => v !== null && typeof v === "object" && typeof (v as { query?: unknown }).query === "function",
+  { error: "a client with a query(text, values) method" },
+);
+export const callOptionsShape = {
+  /**
+   * Run the statement on this client, inside the caller's transaction: the job
+   * exists (and workers are woken) only when that transaction commits.
+   */
+  client: executorSchema.optional(),
+};
+export const callOptionsSchema = z.strictObject(callOptionsShape, { error: "an options object" });
+/**
+ * Per-call options that are not about the job: where to run the statement.
+ * @useDeclaredType
+ */
+export type CallOptions = z.input<typeof callOptionsSchema>;
+export const enqueueCallSchema = enqueueOptionsWith(callOptionsShape);
+
+const itemSchema = z.strictObject(
+  // A custom check rather than z.unknown(): a missing payload then gets a message in the usual shape.
+  { type: nameSchema, payload: z.custom<unknown>((v) => v !== undefined, { error: "JSON-serialisable" }), options: enqueueOptionsSchema.optional() },
+  { error: "an object with `type`, `payload` and optional `options`" },
+);
+export const enqueueItemsSchema = z.array(itemSchema, { error: "an array of { type, payload, options }" }).max(100_000, {
+  error: "an array of at most 100000 items",
+});
 
 export const migrateOptionsSchema = z.strictObject(
   {

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { run, SqlState } from "./db.js";
+import { runner, SqlState } from "./db.js";
 import { ConfigError, DatabaseError } from "./errors.js";
 import { DEFAULT_SCHEMA } from "./options.js";
 import { migrationLatest } from "./sql/migrationLatest.js";
@@ -44,9 +44,10 @@ export async function assertSchemaVersion(pool: pg.Pool, schema: string): Promis
 async function readVersion(pool: pg.Pool, schema: string): Promise<{ version: number; breaking: number[] }> {
   // Not prepared: it runs once per instance, and a failed statement would
   // gain nothing from a name on the connection.
+  const sql = { schema, run: runner(pool, false) };
   let missing: DatabaseError;
   try {
-    const [row] = await run(pool, schemaVersion(schema), [SCHEMA_VERSION], false);
+    const [row] = await schemaVersion(sql, { codeVersion: SCHEMA_VERSION });
     return { version: row?.version ?? 0, breaking: row?.breaking ?? [] };
   } catch (error) {
     if (!hasState(error, SqlState.undefinedTable)) throw explained(error, schema);
@@ -55,7 +56,7 @@ async function readVersion(pool: pg.Pool, schema: string): Promise<{ version: nu
   // No schema_versions: older than version 5, or never migrated.
   let version = 0;
   try {
-    const [row] = await run(pool, migrationLatest(schema), [], false);
+    const [row] = await migrationLatest(sql);
     version = row?.version ?? 0;
   } catch (error) {
     if (!hasState(error, SqlState.undefinedTable)) throw explained(error, schema);

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import type { JobStatus } from "./options.js";
+import type { JobStatus } from "./states.js";
 
 export type { JobStatus };
 

@@ -43,6 +43,11 @@ function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] | 
     for (;;) {
       if (current instanceof z.ZodOptional || current instanceof z.ZodNullable || current instanceof z.ZodDefault) {
         current = current.unwrap();
+      } else if (current instanceof z.ZodUnion) {
+        // `false | { ... }` and the like: the object form names the keys.
+        const object = current.options.find((o) => o instanceof z.ZodObject);
+        if (!object) break;
+        current = object;
       } else if (current instanceof z.ZodPipe) {
         // A preprocess is a pipe from a transform into the schema that checks.
         current = current.in instanceof z.ZodTransform ? current.out : current.in;

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Queue } from "../src/index.js";
-import { run, type Statement } from "../src/db.js";
+import { runner } from "../src/db.js";
 import { jobClaim } from "../src/sql/jobClaim.js";
-import { jobComplete, jobCompleted } from "../src/sql/jobComplete.js";
 import { jobFromRow } from "../src/sql/jobRow.js";
 import { completeWriter } from "../src/worker/completer.js";
 import { migratedSchema, type TestSchema } from "./support/db.js";
@@ -21,9 +20,9 @@ afterAll(async () => {
 describe("completion writes that are retried", () => {
   it("report a job completed by a first try whose reply was lost as succeeded, not as a lost lease", async () => {
     await queue.enqueueMany([{ type: "t", payload: 1 }, { type: "t", payload: 2 }]);
-    const runSql = (sql: Statement, values: unknown[]) => run(db.pool, sql, values, true);
-    const claimed = (await runSql(jobClaim(db.schema), [null, ["t"], 2, 2, "w1", 30_000, 30_000])).map(jobFromRow);
-    const writer = completeWriter(runSql, { complete: jobComplete(db.schema), completed: jobCompleted(db.schema) }, "w1");
+    const sql = { schema: db.schema, run: runner(db.pool, true) };
+    const claimed = (await jobClaim(sql, { queues: null, types: ["t"], limit: 2, start: 2, workerId: "w1", leaseMs: 30_000, holdMs: 30_000 })).map(jobFromRow);
+    const writer = completeWriter(sql, "w1");
     const batch = claimed.map((job) => ({ job, data: JSON.stringify({ ok: job.payload }) }));
 
     // The first try commits (its reply, in real life, may never arrive) ...

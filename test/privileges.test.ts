@@ -41,7 +41,7 @@ describe("least privilege", () => {
     expect(statements).toHaveLength(4);
 
     const queue = new Queue({ connectionString: runtimeUrl, schema: db.schema });
-    const worker = new Worker({ t: async (p: { n: number }) => p.n * 2 }, { connectionString: runtimeUrl, schema: db.schema });
+    const worker = new Worker({ t: async (p) => (p as { n: number }).n * 2 }, { connectionString: runtimeUrl, schema: db.schema });
     try {
       await worker.start();
       const { job } = await queue.enqueue("t", { n: 21 }, { idempotencyKey: "k" });

@@ -66,7 +66,7 @@ describe("dead-letter tools", () => {
     const client = await db.pool.connect();
     try {
       await client.query("SET plan_cache_mode = force_generic_plan");
-      await client.query(`PREPARE dead_page(text[], text, text, uuid, int) AS ${jobListDead(db.schema).text}`);
+      await client.query(`PREPARE dead_page(text[], text, text, uuid, int) AS ${jobListDead.statement(db.schema).text}`);
       const { rows } = await client.query(`EXPLAIN (FORMAT JSON) EXECUTE dead_page('{dead}', NULL, NULL, NULL, 51)`);
       expect(JSON.stringify(rows[0]["QUERY PLAN"])).toContain('"Index Name":"jobs_dead_idx"');
     } finally {

@@ -159,7 +159,7 @@ describe("retention", () => {
     await insert(Array.from({ length: 20_000 }, (_, i) => ({ status: "succeeded", createdAgoMs: 2 * DAY - i * 1000, finishedAgoMs: DAY })));
     await db.pool.query(`ANALYZE "${db.schema}".jobs`);
     const { jobPrune } = await import("../src/sql/jobPrune.js");
-    const { rows } = await db.pool.query(`EXPLAIN (FORMAT JSON) ${jobPrune(db.schema).text}`, [
+    const { rows } = await db.pool.query(`EXPLAIN (FORMAT JSON) ${jobPrune.statement(db.schema).text}`, [
       null,
       "00000000-0000-0000-0000-000000000000",
       DEFAULT_RETENTION.succeededMs,

@@ -9,6 +9,7 @@ import { jobHeartbeat } from "../src/sql/jobHeartbeat.js";
 import { jobRescue } from "../src/sql/jobRescue.js";
 import { jobSnooze } from "../src/sql/jobSnooze.js";
 import type { Statement } from "../src/db.js";
+import type { Query } from "../src/sql/query.js";
 import { databaseUrl, uniqueSchema } from "./support/db.js";
 import { startPostgres, type TestServer } from "./support/postgres.js";
 
@@ -93,14 +94,23 @@ async function plansOf(url: string, schema: string, ids: string[], mode: "force_
   const notices: string[] = [];
   client.on("notice", (n) => notices.push(n.message ?? ""));
   const ones = ids.map(() => 1);
-  const statements: Record<string, [Statement, unknown[]]> = {
-    claim: [jobClaim(schema), [null, ["noop"], BATCH, 10, "w2", 30_000, 5_000]],
-    complete: [jobComplete(schema), [ids, ones, ids.map(() => null), "w"]],
-    completed: [jobCompleted(schema), [ids]],
-    fail: [jobFail(schema), [ids, ones, ids.map(() => "boom"), ids.map(() => null), ids.map(() => 1000), ids.map(() => false), "w"]],
-    snooze: [jobSnooze(schema), [ids, ones, ids.map(() => 1000), "w", "chan"]],
-    heartbeat: [jobHeartbeat(schema), [ids, ones, "w", 30_000]],
-    rescue: [jobRescue(schema), [lockKey(`plans:${schema}`), 1000, "chan"]],
+  const as = <P,>(query: Query<P, unknown>, params: P): [Statement, readonly unknown[]] => [query.statement(schema), query.values(params)];
+  const statements: Record<string, [Statement, readonly unknown[]]> = {
+    claim: as(jobClaim, { queues: null, types: ["noop"], limit: BATCH, start: 10, workerId: "w2", leaseMs: 30_000, holdMs: 5_000 }),
+    complete: as(jobComplete, { ids, attempts: ones, results: ids.map(() => null), workerId: "w" }),
+    completed: as(jobCompleted, { ids }),
+    fail: as(jobFail, {
+      ids,
+      attempts: ones,
+      messages: ids.map(() => "boom"),
+      stacks: ids.map(() => null),
+      delaysMs: ids.map(() => 1000),
+      permanent: ids.map(() => false),
+      workerId: "w",
+    }),
+    snooze: as(jobSnooze, { ids, attempts: ones, delaysMs: ids.map(() => 1000), workerId: "w", channel: "chan" }),
+    heartbeat: as(jobHeartbeat, { ids, attempts: ones, workerId: "w", leaseMs: 30_000 }),
+    rescue: as(jobRescue, { lockKey: lockKey(`plans:${schema}`), limit: 1000, channel: "chan" }),
   };
   const expected: Record<string, number> = { claim: BATCH, completed: 0, rescue: BATCH };
   const plans: Record<string, LoggedPlan[]> = {};
@@ -169,6 +179,6 @@ describe("statements over lists of ids probe an index per id", () => {
     }
   }
   it("keep the error history limit the worker knows", () => {
-    expect(jobFail("djps").text).toContain(`, ${ERROR_HISTORY_LIMIT})`);
+    expect(jobFail.statement("djps").text).toContain(`, ${ERROR_HISTORY_LIMIT})`);
   });
 });

@@ -108,7 +108,8 @@ describe("workers sharing a table", () => {
     const held = gate();
     const worker = bed.worker(
       {
-        p: async (p: number) => {
+        p: async (payload) => {
+          const p = payload as number;
           order.push(p);
           if (p === 0) {
             firstRunning.open();

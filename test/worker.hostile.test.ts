@@ -208,7 +208,7 @@ describe("a handler that throws a hostile value", () => {
     const values = hostileValues();
     const names = ["a null-prototype object that refers to itself", "a Proxy whose traps throw the Proxy", "a revoked Proxy", "a Symbol"];
     const worker = bed.worker({
-      snoozer: async (p: { name: string }, ctx) => ctx.snooze(values[p.name]!() as number),
+      snoozer: async (p, ctx) => ctx.snooze(values[(p as { name: string }).name]!() as number),
       after: async () => "ran",
     });
     const ids = [];
@@ -225,9 +225,9 @@ describe("a handler that returns a hostile value", () => {
   it("a result whose toJSON throws fails the job for good, saying the result cannot be stored", async () => {
     const throwers: Record<string, () => unknown> = { ...hostileValues(), "a Proxy whose traps throw the Proxy": selfThrowingProxy };
     const worker = bed.worker({
-      hostile: async (p: { name: string }) => ({
+      hostile: async (p) => ({
         toJSON() {
-          throw throwers[p.name]!();
+          throw throwers[(p as { name: string }).name]!();
         },
       }),
       after: async () => "ran",

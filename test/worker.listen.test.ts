@@ -91,7 +91,7 @@ describe("LISTEN/NOTIFY", () => {
   });
 
   it("with listen: false, polling alone runs jobs and no LISTEN connection is opened", async () => {
-    const worker = bed.worker({ polled: async (p: number) => p * 2 }, { listen: false, pollIntervalMs: 100 });
+    const worker = bed.worker({ polled: async (p) => (p as number) * 2 }, { listen: false, pollIntervalMs: 100 });
     const listening = collect(worker, "worker:listening");
     await worker.start();
     const ids = (await queue.enqueueMany([1, 2, 3].map((n) => ({ type: "polled", payload: n })))).map((r) => r.job.id);

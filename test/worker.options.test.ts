@@ -61,6 +61,26 @@ describe("Worker options", () => {
     expect(error.message).toMatch(/^Expected `options\.queues(\.\d+)?` to be /);
   });
 
+  it("groups each maintenance duty's settings under its name, and still takes the older flat intervals", () => {
+    expect(() => new Worker(ok, { connectionString: url, rescue: { intervalMs: 500 }, scheduler: { intervalMs: 200 }, retention: { intervalMs: 100 } })).not.toThrow();
+    expect(() => new Worker(ok, { connectionString: url, rescueIntervalMs: 500, schedulerIntervalMs: 200, scheduler: true })).not.toThrow();
+    expect(refused(() => new Worker(ok, { connectionString: url, rescue: { intervalMs: 1 } })).field).toBe("options.rescue.intervalMs");
+    expect(refused(() => new Worker(ok, { connectionString: url, scheduler: { intervalMs: 1 } })).field).toBe("options.scheduler.intervalMs");
+    expect(refused(() => new Worker(ok, { connectionString: url, scheduler: "yes" as never })).message).toBe(
+      'Expected `options.scheduler` to be true, false, or an object { intervalMs }, got `"yes"` (string)',
+    );
+    expect(refused(() => new Worker(ok, { connectionString: url, rescue: { interval: 5 } as never })).message).toContain("(did you mean `intervalMs`?)");
+    expect(refused(() => new Worker(ok, { connectionString: url, scheduler: { intervalMS: 5 } as never })).message).toBe(
+      "Expected the keys of `options.scheduler` to be one of `intervalMs`, got unknown `intervalMS` (did you mean `intervalMs`?)",
+    );
+    const both = refused(() => new Worker(ok, { connectionString: url, rescue: { intervalMs: 500 }, rescueIntervalMs: 500 }));
+    expect(both.field).toBe("options.rescueIntervalMs");
+    expect(both.message).toContain("either `rescue.intervalMs` or the older `rescueIntervalMs`, not both");
+    expect(refused(() => new Worker(ok, { connectionString: url, scheduler: { intervalMs: 500 }, schedulerIntervalMs: 500 })).field).toBe(
+      "options.schedulerIntervalMs",
+    );
+  });
+
   it("refuses heartbeatIntervalMs at or over leaseMs, naming heartbeatIntervalMs", () => {
     for (const [leaseMs, heartbeatIntervalMs] of [[5000, 5000], [5000, 9000], [undefined, 30_000]] as const) {
       const error = refused(() => new Worker(ok, { connectionString: url, ...(leaseMs ? { leaseMs } : {}), heartbeatIntervalMs }));

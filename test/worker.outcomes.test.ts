@@ -37,7 +37,7 @@ describe("error text", () => {
         error.stack = "Error: bad\u0000byte\n    at somewhere";
         throw error;
       },
-      plain: async (p: { n: number }) => { throw new Error(`plain ${p.n}`); },
+      plain: async (p) => { throw new Error(`plain ${(p as { n: number }).n}`); },
     });
     const errors = collect(worker, "worker:error");
     const nul = (await queue.enqueue("nul", null)).job.id;
@@ -93,7 +93,8 @@ describe("snooze delays", () => {
 
   it("a snooze with a delay that is not a number of ms fails the attempt, naming the value", async () => {
     const worker = await startWorker({
-      snoozer: async (p: { i: number }, ctx) => {
+      snoozer: async (payload, ctx) => {
+        const p = payload as { i: number };
         const delay = bad[p.i]![1];
         if (p.i % 2 === 0) ctx.snooze(delay as number);
         throw new SnoozeJob(delay as number);

@@ -27,7 +27,8 @@ describe("stop()", () => {
     const release = gate();
     const order: string[] = [];
     const worker = bed.worker({
-      work: async (p: string) => {
+      work: async (payload) => {
+        const p = payload as string;
         if (p === "first") await release.promise;
         order.push(`handler ${p} returned`);
         return p;
@@ -94,9 +95,9 @@ describe("stop()", () => {
     let started = 0;
     const worker = bed.worker(
       {
-        quick: async (p: number) => {
+        quick: async (p) => {
           started++;
-          if (p >= 50) await release.promise;
+          if ((p as number) >= 50) await release.promise;
         },
       },
       { concurrency: 1 },

@@ -13,7 +13,7 @@ describe("worker basics", () => {
   it("runs enqueued jobs and stores their results", async () => {
     const seen: number[] = [];
     const worker = bed.worker(
-      { add: async (p: { a: number; b: number }) => { seen.push(p.a); return { sum: p.a + p.b }; } },
+      { add: async (payload) => { const p = payload as { a: number; b: number }; seen.push(p.a); return { sum: p.a + p.b }; } },
       { concurrency: 5 },
     );
     await worker.start();

@@ -32,7 +32,7 @@ export const djps: System = {
         );
       },
       async work(concurrency, onJob) {
-        const worker = new Worker({ [TYPE]: async (payload: Payload) => void onJob(payload) }, { connectionString: url, concurrency });
+        const worker = new Worker({ [TYPE]: async (payload) => void onJob(payload as Payload) }, { connectionString: url, concurrency });
         await worker.start();
         return { stop: () => worker.stop() };
       },

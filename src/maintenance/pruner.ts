@@ -1,6 +1,8 @@
-import type { Statement } from "../db.js";
+import { jobPrune } from "../sql/jobPrune.js";
 import { lockKey } from "../sql/lockKey.js";
+import type { Sql } from "../sql/query.js";
 import { walkBatches } from "./batches.js";
+import type { Duty, DutyContext } from "./duty.js";
 
 /** How long finished jobs are kept, by status, in milliseconds; `false` keeps them forever. */
 export interface RetentionAges {
@@ -32,7 +34,8 @@ export const DEFAULT_RETENTION: Readonly<RetentionAges> = Object.freeze({
 /** Rows one prune statement deletes: one short transaction each. */
 export const PRUNE_BATCH = 1000;
 
-type RunSql = (sql: Statement, values: unknown[]) => Promise<any[]>;
+/** Whether these ages keep every job (nothing to prune). */
+export const keepsAll = (ages: RetentionAges): boolean => ages.succeededMs === false && ages.deadMs === false && ages.canceledMs === false;
 
 /**
  * Deletes finished jobs older than their retention age, a batch at a time,
@@ -41,16 +44,22 @@ type RunSql = (sql: Statement, values: unknown[]) => Promise<any[]>;
  * many workers one prunes at a time and the others return at once.
  */
 export async function prune(
-  run: RunSql,
-  sql: Statement,
+  sql: Sql,
   ages: RetentionAges,
   options: { lockKey?: number | undefined; stopped?: () => boolean } = {},
 ): Promise<PruneResult> {
   const age = (ms: number | false) => (ms === false ? null : ms);
   const batches = await walkBatches(
     async (after) => {
-      const [row] = await run(sql, [options.lockKey ?? null, after, age(ages.succeededMs), age(ages.deadMs), age(ages.canceledMs), PRUNE_BATCH]);
-      return { ...row, count: row.succeeded + row.dead + row.canceled };
+      const [row] = await jobPrune(sql, {
+        lockKey: options.lockKey ?? null,
+        after,
+        succeededMs: age(ages.succeededMs),
+        deadMs: age(ages.deadMs),
+        canceledMs: age(ages.canceledMs),
+        limit: PRUNE_BATCH,
+      });
+      return { ...row!, count: row!.succeeded + row!.dead + row!.canceled };
     },
     PRUNE_BATCH,
     options.stopped,
@@ -66,30 +75,26 @@ export async function prune(
 }
 
 /**
- * The worker's retention duty: every worker runs it; the advisory lock keeps
- * the work to one of them at a time.
+ * The retention duty: every worker runs it every `intervalMs`; the advisory
+ * lock keeps the work to one of them at a time. Interrupted, a pass ends
+ * after its current batch.
  */
-export class Pruner {
-  readonly #run: RunSql;
-  readonly #sql: Statement;
-  readonly #ages: RetentionAges;
-  readonly #key: number;
-  #stopped = false;
-
-  constructor(run: RunSql, sql: Statement, schema: string, ages: RetentionAges) {
-    this.#run = run;
-    this.#sql = sql;
-    this.#ages = ages;
-    this.#key = lockKey(`djps:prune:${schema}`);
-  }
-
-  /** One pass: deletes every finished job past its age, in batches, until none are left or `stop()` is called. */
-  runOnce(): Promise<PruneResult> {
-    return prune(this.#run, this.#sql, this.#ages, { lockKey: this.#key, stopped: () => this.#stopped });
-  }
-
-  /** Ends a pass in progress after its current batch. */
-  stop(): void {
-    this.#stopped = true;
-  }
+export function pruneDuty(ctx: DutyContext, ages: RetentionAges, intervalMs: number): Duty<PruneResult> {
+  const key = lockKey(`djps:prune:${ctx.sql.schema}`);
+  let stopped = false;
+  return {
+    name: "prune",
+    doing: "deleting finished jobs",
+    intervalMs,
+    atStart: false,
+    runOnce: () => prune(ctx.sql, ages, { lockKey: key, stopped: () => stopped }),
+    report(result) {
+      if (result.deleted === 0) return;
+      ctx.logger.info({ ...result }, "deleted finished jobs past their retention age");
+      ctx.emit("jobs:pruned", result);
+    },
+    interrupt() {
+      stopped = true;
+    },
+  };
 }

@@ -1,5 +1,6 @@
-import type { Statement } from "../db.js";
+import { jobRescue } from "../sql/jobRescue.js";
 import { lockKey } from "../sql/lockKey.js";
+import type { Duty, DutyContext } from "./duty.js";
 
 /** What one rescue pass did. */
 export interface RescueResult {
@@ -15,42 +16,43 @@ export interface RescueResult {
   ids: string[];
 }
 
-/** Most rows one rescue statement touches (it loops while there are more). */
+/** Most rows one rescue statement touches (a pass loops while there are more). */
 const BATCH = 1000;
 
 /**
  * Crash and zombie recovery: moves `running` jobs whose lease passed back to
  * `failed` (runnable now) or to `dead`, and jobs that were claimed but never
- * started back to `queued` without spending an attempt. Every worker runs this loop; the
- * statement takes a transaction-scoped advisory lock per schema, so only one
- * worker at a time does the work. Live workers keep their leases fresh, so
- * their jobs are never taken.
+ * started back to `queued` without spending an attempt. Every worker runs
+ * this duty, at start and then every `intervalMs`; the statement takes a
+ * transaction-scoped advisory lock per schema, so only one worker at a time
+ * does the work. Live workers keep their leases fresh, so their jobs are
+ * never taken.
  */
-export class Rescuer {
-  readonly #run: (sql: Statement, values: unknown[]) => Promise<any[]>;
-  readonly #sql: Statement;
-  readonly #key: number;
-  readonly #channel: string;
-
-  constructor(run: (sql: Statement, values: unknown[]) => Promise<any[]>, sql: Statement, schema: string, channel: string) {
-    this.#run = run;
-    this.#sql = sql;
-    this.#key = lockKey(`djps:rescue:${schema}`);
-    this.#channel = channel;
-  }
-
-  /** One pass: rescues every expired lease (in batches). Tests call this directly. */
-  async runOnce(): Promise<RescueResult> {
-    const result: RescueResult = { count: 0, dead: 0, released: 0, ids: [] };
-    for (;;) {
-      const rows = await this.#run(this.#sql, [this.#key, BATCH, this.#channel]);
-      for (const row of rows) {
-        result.ids.push(row.id);
-        if (row.status === "dead") result.dead++;
-        else if (row.status === "queued") result.released++;
+export function rescueDuty(ctx: DutyContext, intervalMs: number): Duty<RescueResult> {
+  const key = lockKey(`djps:rescue:${ctx.sql.schema}`);
+  return {
+    name: "rescue",
+    doing: "rescuing expired leases",
+    intervalMs,
+    atStart: true,
+    async runOnce() {
+      const result: RescueResult = { count: 0, dead: 0, released: 0, ids: [] };
+      for (;;) {
+        const rows = await jobRescue(ctx.sql, { lockKey: key, limit: BATCH, channel: ctx.channel });
+        for (const row of rows) {
+          result.ids.push(row.id);
+          if (row.status === "dead") result.dead++;
+          else if (row.status === "queued") result.released++;
+        }
+        result.count += rows.length;
+        if (rows.length < BATCH) return result;
       }
-      result.count += rows.length;
-      if (rows.length < BATCH) return result;
-    }
-  }
+    },
+    report(result) {
+      if (result.count === 0) return;
+      ctx.logger.warn({ count: result.count, dead: result.dead }, "rescued jobs whose lease had passed");
+      ctx.emit("jobs:rescued", result);
+      ctx.wake();
+    },
+  };
 }

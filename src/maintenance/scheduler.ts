@@ -1,8 +1,11 @@
-import type { Statement } from "../db.js";
 import { dateSchema } from "../options.js";
-import type { Queue } from "../queue.js";
 import { dueTicks, scheduleFromRow, tickKey } from "../schedule.js";
+import { scheduleList } from "../sql/scheduleList.js";
+import { scheduleTick } from "../sql/scheduleTick.js";
+import { loadTracing, startProducerSpan, tracingUnknown } from "../tracing.js";
+import { uuidv7 } from "../uuid.js";
 import { parse } from "../validate.js";
+import type { Duty, DutyContext } from "./duty.js";
 
 /** What one scheduler pass did. */
 export interface SchedulerResult {
@@ -12,44 +15,65 @@ export interface SchedulerResult {
   schedules: string[];
 }
 
-type RunSql = (sql: Statement, values: unknown[]) => Promise<any[]>;
+/** The scheduler duty, with a pass that can judge ticks by a given time (`worker.runSchedules(now)`). */
+export interface SchedulerDuty extends Duty<SchedulerResult> {
+  runAt(now: Date): Promise<SchedulerResult>;
+}
 
 /**
- * Recurring jobs: every worker runs this pass (every second by default). It
- * reads the schedules, works out each one's due ticks and enqueues one job per
- * tick with the idempotency key `schedule:<name>:<tick>`, so workers racing
- * on the same tick make one job between them, whatever their number and
- * however often they restart. Then it records the newest tick, so later
- * passes start after it.
+ * Recurring jobs: every worker runs this duty (every second by default, and
+ * at start). A pass reads the schedules, works out each one's due ticks and,
+ * per schedule, enqueues one job per tick and records the newest tick in one
+ * statement (`scheduleTick`). Each job's idempotency key is
+ * `schedule:<name>:<tick>`, so workers racing on the same tick make one job
+ * between them, whatever their number and however often they restart.
  */
-export class Scheduler {
-  readonly #run: RunSql;
-  readonly #sql: { list: Statement; advance: Statement };
-  readonly #queue: Queue;
-
-  constructor(run: RunSql, sql: { list: Statement; advance: Statement }, queue: Queue) {
-    this.#run = run;
-    this.#sql = sql;
-    this.#queue = queue;
-  }
-
-  async runOnce(time?: Date): Promise<SchedulerResult> {
-    // Ticks are judged by `now` and the newest is written back as a timestamptz.
-    const now = time === undefined ? new Date() : parse(dateSchema, time, "now");
+export function schedulerDuty(ctx: DutyContext, intervalMs: number): SchedulerDuty {
+  const runAt = async (now: Date): Promise<SchedulerResult> => {
     const result: SchedulerResult = { enqueued: 0, schedules: [] };
-    const rows = await this.#run(this.#sql.list, [null]);
-    for (const row of rows) {
+    if (tracingUnknown()) await loadTracing();
+    for (const row of await scheduleList(ctx.sql, { name: null })) {
       const schedule = scheduleFromRow(row, now);
       const ticks = dueTicks(schedule, now);
       if (ticks.length === 0) continue;
-      const options = { queue: schedule.queue, priority: schedule.priority, maxAttempts: schedule.maxAttempts, timeoutMs: schedule.timeoutMs ?? undefined };
-      const results = await this.#queue.enqueueMany(
-        ticks.map((tick) => ({ type: schedule.type, payload: schedule.payload, options: { ...options, idempotencyKey: tickKey(schedule.name, tick) } })),
-      );
-      await this.#run(this.#sql.advance, [schedule.name, ticks[ticks.length - 1]]);
-      result.enqueued += results.filter((r) => r.created).length;
+      const span = startProducerSpan(schedule.queue, schedule.type, ticks.length);
+      // Sorted UUIDv7s: the jobs of one pass are claimed in tick order.
+      const ids = ticks.map(() => uuidv7()).sort();
+      const [row2] = await scheduleTick(ctx.sql, {
+        name: schedule.name,
+        queue: schedule.queue,
+        type: schedule.type,
+        payload: JSON.stringify(schedule.payload),
+        priority: schedule.priority,
+        maxAttempts: schedule.maxAttempts,
+        timeoutMs: schedule.timeoutMs,
+        ids,
+        keys: ticks.map((tick) => tickKey(schedule.name, tick)),
+        lastTick: ticks[ticks.length - 1]!,
+        channel: ctx.channel,
+        traceContext: span?.traceContext ?? null,
+      }).catch((error: unknown) => {
+        span?.end([], error);
+        throw error;
+      });
+      span?.end([]);
+      result.enqueued += row2!.created;
       result.schedules.push(schedule.name);
     }
     return result;
-  }
+  };
+  return {
+    name: "schedule",
+    doing: "enqueueing scheduled jobs",
+    intervalMs,
+    atStart: true,
+    runOnce: () => runAt(new Date()),
+    // Ticks are judged by `now` and the newest is written back as a timestamptz.
+    runAt: (now) => runAt(parse(dateSchema, now, "now")),
+    report(result) {
+      if (result.enqueued === 0) return;
+      ctx.logger.info({ ...result }, "enqueued the jobs of due schedule ticks");
+      ctx.emit("jobs:scheduled", result);
+    },
+  };
 }

@@ -1,4 +1,4 @@
-import { JOB_STATUSES } from "../options.js";
+import { JOB_STATUSES } from "../states.js";
 import type { QueueStats, RecentCounts } from "../types.js";
 import type { Family, Sample } from "./exposition.js";
 

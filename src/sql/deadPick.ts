@@ -1,4 +1,15 @@
-import { quoteIdent } from "../schema-name.js";
+/** Which dead jobs a dead-letter batch statement takes, after `after`; null filters match any. */
+export interface DeadPickParams {
+  after: string;
+  queue: string | null;
+  type: string | null;
+  finishedAfter: Date | null;
+  finishedBefore: Date | null;
+  limit: number;
+}
+
+/** The values of `deadPick`'s $1 to $5, in order; the statement places the limit. */
+export const deadPickValues = (p: DeadPickParams): unknown[] => [p.after, p.queue, p.type, p.finishedAfter, p.finishedBefore];
 
 /**
  * The `picked` CTE of the dead-letter batch statements: at most `limit` dead
@@ -8,8 +19,8 @@ import { quoteIdent } from "../schema-name.js";
  * $1 id to continue after, $2 queue or null, $3 type or null,
  * $4 finished at or after (null: any), $5 finished before (null: any)
  */
-export const deadPick = (schema: string, limit: string): string => `picked AS MATERIALIZED (
-  SELECT id FROM ${quoteIdent(schema)}.jobs
+export const deadPick = (s: string, limit: string): string => `picked AS MATERIALIZED (
+  SELECT id FROM ${s}.jobs
   WHERE status = 'dead' AND id > $1::uuid
     AND ($2::text IS NULL OR queue = $2::text)
     AND ($3::text IS NULL OR type = $3::text)

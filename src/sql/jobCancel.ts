@@ -1,17 +1,14 @@
-import { statement, type Statement } from "../db.js";
-import { quoteIdent } from "../schema-name.js";
-import { JOB_COLUMNS } from "./jobRow.js";
+import { CANCELABLE } from "../states.js";
+import { sqlList } from "./ident.js";
+import { JOB_COLUMNS, type JobRow } from "./jobRow.js";
+import { query } from "./query.js";
 
-/** The states `cancel` accepts: a running job is the worker's to finish. */
-export const CANCELABLE = ["queued", "failed"] as const;
-
-/** Cancels a job if it is queued or failed; returns no row otherwise. $1 id */
-export const jobCancel = (schema: string): Statement =>
-  statement(
-    schema,
-    "jobCancel",
-    `UPDATE ${quoteIdent(schema)}.jobs
+/** Cancels a job if its state is one of `CANCELABLE`; returns no row otherwise. */
+export const jobCancel = query<{ id: string }, JobRow>(
+  "jobCancel",
+  (s) => `UPDATE ${s}.jobs
 SET status = 'canceled', finished_at = now(), updated_at = now()
-WHERE id = $1 AND status IN ('queued', 'failed')
+WHERE id = $1 AND status IN (${sqlList(CANCELABLE)})
 RETURNING ${JOB_COLUMNS}`,
-  );
+  (p) => [p.id],
+);

@@ -1,16 +1,15 @@
-import { statement, type Statement } from "../db.js";
-import { quoteIdent } from "../schema-name.js";
-import { JOB_COLUMNS } from "./jobRow.js";
+import { JOB_COLUMNS, type JobRow } from "./jobRow.js";
+import { query } from "./query.js";
 
 /**
- * Claims up to $3 claimable jobs in claim order (priority DESC, run_at, id),
+ * Claims up to `limit` claimable jobs in claim order (priority DESC, run_at, id),
  * skipping rows other workers hold, and marks them running under this worker.
- * The first $4 of them start at once: they get `started_at` and the full
- * lease ($6). The rest are held in the worker's buffer until a slot frees:
- * `started_at` stays null and their lease is the short hold ($7), which
- * heartbeats do not extend; the heartbeat that starts one marks it. A job
- * whose hold passes before it started goes back to `queued` without spending
- * an attempt (see `jobRescue`).
+ * The first `start` of them start at once: they get `started_at` and the full
+ * lease (`leaseMs`). The rest are held in the worker's buffer until a slot
+ * frees: `started_at` stays null and their lease is the short hold
+ * (`holdMs`), which heartbeats do not extend; the heartbeat that starts one
+ * marks it. A job whose hold passes before it started goes back to `queued`
+ * without spending an attempt (see `jobRescue`).
  *
  * The statement is the schema's `job_claim` function
  * (migrations/5_started_and_probes.sql), which pins the plan to an ordered
@@ -25,15 +24,23 @@ import { JOB_COLUMNS } from "./jobRow.js";
  *
  * Besides the job's columns it returns `trace_context`, the producer's trace
  * context (see tracing.ts).
- *
- * $1 queues (null: all), $2 job types this worker handles, $3 limit,
- * $4 how many start at once, $5 worker id, $6 lease ms, $7 hold ms
  */
-export const jobClaim = (schema: string): Statement =>
-  statement(
-    schema,
-    "jobClaim",
-    `SELECT ${JOB_COLUMNS}, trace_context
-FROM ${quoteIdent(schema)}.job_claim($1::text[], $2::text[], $3::int, $4::int, $5::text, $6::float8, $7::float8)
+export const jobClaim = query<
+  {
+    /** null: every queue. */
+    queues: readonly string[] | null;
+    types: readonly string[];
+    limit: number;
+    start: number;
+    workerId: string;
+    leaseMs: number;
+    holdMs: number;
+  },
+  JobRow & { trace_context: unknown }
+>(
+  "jobClaim",
+  (s) => `SELECT ${JOB_COLUMNS}, trace_context
+FROM ${s}.job_claim($1::text[], $2::text[], $3::int, $4::int, $5::text, $6::float8, $7::float8)
 ORDER BY priority DESC, run_at, id`,
-  );
+  (p) => [p.queues, p.types, p.limit, p.start, p.workerId, p.leaseMs, p.holdMs],
+);

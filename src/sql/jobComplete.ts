@@ -1,5 +1,4 @@
-import { statement, type Statement } from "../db.js";
-import { quoteIdent } from "../schema-name.js";
+import { query } from "./query.js";
 
 /**
  * Marks many jobs succeeded in one statement, fenced: a row changes only if it
@@ -10,11 +9,21 @@ import { quoteIdent } from "../schema-name.js";
  * (migrations/5_started_and_probes.sql), whose planner settings pin the plan to
  * one index probe per id, whatever the table's statistics say. It clears
  * `locked_by`, which names the lease holder only while a job runs.
- *
- * $1 ids, $2 attempts, $3 results as JSON text (null: none), $4 worker id
  */
-export const jobComplete = (schema: string): Statement =>
-  statement(schema, "jobComplete", `SELECT id FROM ${quoteIdent(schema)}.job_complete($1::uuid[], $2::int[], $3::text[], $4::text)`);
+export const jobComplete = query<
+  {
+    ids: readonly string[];
+    attempts: readonly number[];
+    /** JSON text, null for none. */
+    results: readonly (string | null)[];
+    workerId: string;
+  },
+  { id: string }
+>(
+  "jobComplete",
+  (s) => `SELECT id FROM ${s}.job_complete($1::uuid[], $2::int[], $3::text[], $4::text)`,
+  (p) => [p.ids, p.attempts, p.results, p.workerId],
+);
 
 /**
  * The attempts among these ids that are already `succeeded`: after a write
@@ -24,12 +33,9 @@ export const jobComplete = (schema: string): Statement =>
  * claimed was finished by this worker's own write. The caller matches the
  * attempts; the statement only probes the ids (no join the planner could turn
  * into a scan).
- *
- * $1 ids
  */
-export const jobCompleted = (schema: string): Statement =>
-  statement(
-    schema,
-    "jobCompleted",
-    `SELECT id, attempts FROM ${quoteIdent(schema)}.jobs WHERE id = ANY($1::uuid[]) AND status = 'succeeded'`,
-  );
+export const jobCompleted = query<{ ids: readonly string[] }, { id: string; attempts: number }>(
+  "jobCompleted",
+  (s) => `SELECT id, attempts FROM ${s}.jobs WHERE id = ANY($1::uuid[]) AND status = 'succeeded'`,
+  (p) => [p.ids],
+);

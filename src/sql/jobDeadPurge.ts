@@ -1,27 +1,22 @@
-import { statement, type Statement } from "../db.js";
-import { quoteIdent } from "../schema-name.js";
-import { deadPick } from "./deadPick.js";
+import { deadPick, deadPickValues, type DeadPickParams } from "./deadPick.js";
+import { query } from "./query.js";
 
 /**
- * Dead-letter purge by filter: deletes at most $6 dead jobs matching the
- * filter, oldest id first, walking `jobs_dead_idx` from $1 (the last id the
- * previous batch deleted). Rows locked by someone else are skipped.
+ * Dead-letter purge by filter: deletes at most `limit` dead jobs matching the
+ * filter, oldest id first, walking `jobs_dead_idx` from `after` (the last id
+ * the previous batch deleted). Rows locked by someone else are skipped.
  *
  * Returns one row: how many were deleted, and the greatest id deleted (null
- * when none), the next call's $1.
- *
- * $1 id to continue after, $2 queue or null, $3 type or null,
- * $4 finished at or after (null: any), $5 finished before (null: any), $6 limit
+ * when none), the next call's `after`.
  */
-export const jobDeadPurge = (schema: string): Statement =>
-  statement(
-    schema,
-    "jobDeadPurge",
-    `WITH ${deadPick(schema, "$6")}, gone AS (
-  DELETE FROM ${quoteIdent(schema)}.jobs AS j
+export const jobDeadPurge = query<DeadPickParams, { count: number; last: string | null }>(
+  "jobDeadPurge",
+  (s) => `WITH ${deadPick(s, "$6")}, gone AS (
+  DELETE FROM ${s}.jobs AS j
   USING picked
   WHERE j.id = picked.id
   RETURNING j.id
 )
 SELECT count(*)::int AS count, (SELECT id FROM gone ORDER BY id DESC LIMIT 1) AS last FROM gone`,
-  );
+  (p) => [...deadPickValues(p), p.limit],
+);

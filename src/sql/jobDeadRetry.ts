@@ -1,28 +1,21 @@
-import { statement, type Statement } from "../db.js";
-import { quoteIdent } from "../schema-name.js";
-import { deadPick } from "./deadPick.js";
+import { deadPick, deadPickValues, type DeadPickParams } from "./deadPick.js";
+import { query } from "./query.js";
 
 /**
- * Dead-letter retry by filter: puts at most $7 dead jobs matching the filter
- * back to `queued`, runnable now, oldest id first, walking `jobs_dead_idx`
- * from $1 (the last id the previous batch took). As `jobRetry`: attempts are
- * kept and `max_attempts` grows so each job gets one more try. One NOTIFY per
- * queue that got jobs back. Rows locked by someone else (a concurrent retry or
- * purge) are skipped.
+ * Dead-letter retry by filter: puts at most `limit` dead jobs matching the
+ * filter back to `queued`, runnable now, oldest id first, walking
+ * `jobs_dead_idx` from `after` (the last id the previous batch took). As
+ * `jobRetry`: attempts are kept and `max_attempts` grows so each job gets one
+ * more try. One NOTIFY per queue that got jobs back. Rows locked by someone
+ * else (a concurrent retry or purge) are skipped.
  *
  * Returns one row: how many jobs went back, and the greatest id taken (null
- * when none), the next call's $1.
- *
- * $1 id to continue after, $2 queue or null, $3 type or null,
- * $4 finished at or after (null: any), $5 finished before (null: any),
- * $6 channel, $7 limit
+ * when none), the next call's `after`.
  */
-export const jobDeadRetry = (schema: string): Statement =>
-  statement(
-    schema,
-    "jobDeadRetry",
-    `WITH ${deadPick(schema, "$7")}, upd AS (
-  UPDATE ${quoteIdent(schema)}.jobs AS j
+export const jobDeadRetry = query<DeadPickParams & { channel: string }, { count: number; last: string | null }>(
+  "jobDeadRetry",
+  (s) => `WITH ${deadPick(s, "$7")}, upd AS (
+  UPDATE ${s}.jobs AS j
   SET status = 'queued', run_at = now(), finished_at = NULL, updated_at = now(),
       max_attempts = GREATEST(j.max_attempts, j.attempts + 1)
   FROM picked
@@ -33,4 +26,5 @@ export const jobDeadRetry = (schema: string): Statement =>
 )
 SELECT count(*)::int AS count, (SELECT id FROM upd ORDER BY id DESC LIMIT 1) AS last
 FROM upd WHERE (SELECT count(*) FROM wake) >= 0`,
-  );
+  (p) => [...deadPickValues(p), p.channel, p.limit],
+);

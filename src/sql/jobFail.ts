@@ -1,5 +1,5 @@
-import { statement, type Statement } from "../db.js";
-import { quoteIdent } from "../schema-name.js";
+import type { JobStatus } from "../states.js";
+import { query } from "./query.js";
 
 /** How many entries of error history a job keeps (the newest). */
 export const ERROR_HISTORY_LIMIT = 10;
@@ -13,14 +13,21 @@ export const ERROR_HISTORY_LIMIT = 10;
  * The statement is the schema's `job_fail` function
  * (migrations/5_started_and_probes.sql), whose planner settings pin the plan to one
  * index probe per id, whatever the table's statistics say.
- *
- * $1 ids, $2 attempts, $3 messages, $4 stacks, $5 retry delays ms,
- * $6 permanent flags, $7 worker id
  */
-export const jobFail = (schema: string): Statement =>
-  statement(
-    schema,
-    "jobFail",
-    `SELECT id, status, run_at
-FROM ${quoteIdent(schema)}.job_fail($1::uuid[], $2::int[], $3::text[], $4::text[], $5::float8[], $6::bool[], $7::text, ${ERROR_HISTORY_LIMIT})`,
-  );
+export const jobFail = query<
+  {
+    ids: readonly string[];
+    attempts: readonly number[];
+    messages: readonly string[];
+    stacks: readonly (string | null)[];
+    delaysMs: readonly number[];
+    permanent: readonly boolean[];
+    workerId: string;
+  },
+  { id: string; status: JobStatus; run_at: Date }
+>(
+  "jobFail",
+  (s) => `SELECT id, status, run_at
+FROM ${s}.job_fail($1::uuid[], $2::int[], $3::text[], $4::text[], $5::float8[], $6::bool[], $7::text, ${ERROR_HISTORY_LIMIT})`,
+  (p) => [p.ids, p.attempts, p.messages, p.stacks, p.delaysMs, p.permanent, p.workerId],
+);

@@ -1,7 +1,5 @@
-import { statement, type Statement } from "../db.js";
-import { quoteIdent } from "../schema-name.js";
-import { JOB_COLUMNS } from "./jobRow.js";
+import { JOB_COLUMNS, type JobRow } from "./jobRow.js";
+import { query } from "./query.js";
 
-/** One job by id. $1 id */
-export const jobGet = (schema: string): Statement =>
-  statement(schema, "jobGet", `SELECT ${JOB_COLUMNS} FROM ${quoteIdent(schema)}.jobs WHERE id = $1`);
+/** One job by id. */
+export const jobGet = query<{ id: string }, JobRow>("jobGet", (s) => `SELECT ${JOB_COLUMNS} FROM ${s}.jobs WHERE id = $1`, (p) => [p.id]);

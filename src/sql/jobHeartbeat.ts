@@ -1,5 +1,4 @@
-import { statement, type Statement } from "../db.js";
-import { quoteIdent } from "../schema-name.js";
+import { query } from "./query.js";
 
 /**
  * Extends the leases of many jobs this worker holds, in one statement, fenced
@@ -11,12 +10,9 @@ import { quoteIdent } from "../schema-name.js";
  * The statement is the schema's `job_heartbeat` function
  * (migrations/5_started_and_probes.sql), whose planner settings pin the plan to one
  * index probe per id, whatever the table's statistics say.
- *
- * $1 ids, $2 attempts, $3 worker id, $4 lease ms
  */
-export const jobHeartbeat = (schema: string): Statement =>
-  statement(
-    schema,
-    "jobHeartbeat",
-    `SELECT id FROM ${quoteIdent(schema)}.job_heartbeat($1::uuid[], $2::int[], $3::text, $4::float8)`,
-  );
+export const jobHeartbeat = query<{ ids: readonly string[]; attempts: readonly number[]; workerId: string; leaseMs: number }, { id: string }>(
+  "jobHeartbeat",
+  (s) => `SELECT id FROM ${s}.job_heartbeat($1::uuid[], $2::int[], $3::text, $4::float8)`,
+  (p) => [p.ids, p.attempts, p.workerId, p.leaseMs],
+);

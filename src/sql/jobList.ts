@@ -1,9 +1,19 @@
-import { statement, type Statement } from "../db.js";
-import { quoteIdent } from "../schema-name.js";
-import { JOB_COLUMNS } from "./jobRow.js";
+import type { JobStatus } from "../states.js";
+import { JOB_COLUMNS, type JobRow } from "./jobRow.js";
+import { query } from "./query.js";
 
-const listText = (schema: string, statusFilter: string) =>
-  `SELECT ${JOB_COLUMNS} FROM ${quoteIdent(schema)}.jobs
+/** A page request: every filter null means any. */
+interface ListParams {
+  statuses: readonly JobStatus[] | null;
+  queue: string | null;
+  type: string | null;
+  /** The id to continue after (older than), null for the newest. */
+  cursor: string | null;
+  limit: number;
+}
+
+const listText = (s: string, statusFilter: string) =>
+  `SELECT ${JOB_COLUMNS} FROM ${s}.jobs
 WHERE ${statusFilter}
   AND ($2::text IS NULL OR queue = $2::text)
   AND ($3::text IS NULL OR type = $3::text)
@@ -11,21 +21,22 @@ WHERE ${statusFilter}
 ORDER BY id DESC
 LIMIT $5`;
 
+const listValues = (p: ListParams) => [p.statuses, p.queue, p.type, p.cursor, p.limit];
+
 /**
  * A page of jobs, newest first, by keyset on the time-ordered id (no OFFSET,
  * so deep pages cost what the first one does).
- * $1 statuses (null: any), $2 queue (null: any), $3 type (null: any),
- * $4 cursor id (null: from the newest), $5 limit
  */
-export const jobList = (schema: string): Statement =>
-  statement(schema, "jobList", listText(schema, "($1::text[] IS NULL OR status = ANY($1::text[]))"));
+export const jobList = query<ListParams, JobRow>("jobList", (s) => listText(s, "($1::text[] IS NULL OR status = ANY($1::text[]))"), listValues);
 
 /**
- * The same for dead jobs only. The status is written into the text so that
- * every plan of it, generic ones included, can read `jobs_dead_idx`; with the
- * status as a parameter, a generic plan walks the primary key and filters,
- * reading the whole history to find a few dead jobs.
- * $1 ignored (the statuses), then as `jobList`
+ * The same for dead jobs only (`statuses` is ignored). The status is written
+ * into the text so that every plan of it, generic ones included, can read
+ * `jobs_dead_idx`; with the status as a parameter, a generic plan walks the
+ * primary key and filters, reading the whole history to find a few dead jobs.
  */
-export const jobListDead = (schema: string): Statement =>
-  statement(schema, "jobListDead", listText(schema, "status = 'dead' AND ($1::text[] IS NULL OR TRUE)"));
+export const jobListDead = query<ListParams, JobRow>(
+  "jobListDead",
+  (s) => listText(s, "status = 'dead' AND ($1::text[] IS NULL OR TRUE)"),
+  listValues,
+);

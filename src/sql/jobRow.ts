@@ -1,15 +1,45 @@
-import type { Job } from "../types.js";
+import type { JobStatus } from "../states.js";
+import type { Job, JobErrorRecord } from "../types.js";
 
 /** The columns every statement returning jobs selects, in the order `jobFromRow` reads them. */
 export const JOB_COLUMNS = `id, queue, type, payload, status, priority, run_at, attempts, max_attempts, timeout_ms,
   idempotency_key, locked_by, locked_until, last_error, errors, result, created_at, updated_at, started_at, finished_at`;
 
-/** The same columns qualified with a table alias, for statements that join. */
-export const jobColumnsOf = (alias: string) =>
-  JOB_COLUMNS.split(",").map((c) => `${alias}.${c.trim()}`).join(", ");
+/** A `jobs` row as `JOB_COLUMNS` selects it and pg parses it. */
+export interface JobRow {
+  id: string;
+  queue: string;
+  type: string;
+  payload: unknown;
+  status: JobStatus;
+  priority: number;
+  run_at: Date;
+  attempts: number;
+  max_attempts: number;
+  timeout_ms: number | null;
+  idempotency_key: string | null;
+  locked_by: string | null;
+  locked_until: Date | null;
+  last_error: string | null;
+  errors: JobErrorRecord[];
+  result: unknown;
+  created_at: Date;
+  updated_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
 
-/** Maps a `jobs` row (as pg parses it) to the public `Job` shape. */
-export function jobFromRow(row: any): Job {
+/**
+ * A row of an enqueue statement: the id, queue and server timestamps of every
+ * row, the other columns only for a row that existed (`created` false; see
+ * `insertReturnColumns`).
+ */
+export interface InsertRow extends JobRow {
+  created: boolean;
+}
+
+/** Maps a `jobs` row to the public `Job` shape. */
+export function jobFromRow(row: JobRow): Job {
   return {
     id: row.id,
     queue: row.queue,
@@ -72,7 +102,7 @@ export const insertReturnColumns = (): string =>
  * from the text sent, so the job holds a copy of the caller's value (with its
  * key order; the stored jsonb sorts keys).
  */
-export function jobFromInsert(job: NewJob, row: any): Job {
+export function jobFromInsert(job: NewJob, row: InsertRow): Job {
   if (!row.created) return jobFromRow(row);
   return {
     id: row.id,

@@ -1,5 +1,4 @@
-import { statement, type Statement } from "../db.js";
-import { quoteIdent } from "../schema-name.js";
+import { query } from "./query.js";
 
 /**
  * Puts many running jobs back to `queued` at now + delay without spending an
@@ -10,12 +9,12 @@ import { quoteIdent } from "../schema-name.js";
  * The statement is the schema's `job_snooze` function
  * (migrations/5_started_and_probes.sql), whose planner settings pin the plan to one
  * index probe per id, whatever the table's statistics say.
- *
- * $1 ids, $2 attempts, $3 delays ms, $4 worker id, $5 channel
  */
-export const jobSnooze = (schema: string): Statement =>
-  statement(
-    schema,
-    "jobSnooze",
-    `SELECT id, run_at FROM ${quoteIdent(schema)}.job_snooze($1::uuid[], $2::int[], $3::float8[], $4::text, $5::text)`,
-  );
+export const jobSnooze = query<
+  { ids: readonly string[]; attempts: readonly number[]; delaysMs: readonly number[]; workerId: string; channel: string },
+  { id: string; run_at: Date }
+>(
+  "jobSnooze",
+  (s) => `SELECT id, run_at FROM ${s}.job_snooze($1::uuid[], $2::int[], $3::float8[], $4::text, $5::text)`,
+  (p) => [p.ids, p.attempts, p.delaysMs, p.workerId, p.channel],
+);

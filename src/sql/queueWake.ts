@@ -1,5 +1,8 @@
-import { statement, type Statement } from "../db.js";
+import { query } from "./query.js";
 
-/** Wakes the workers of these queues (the trailing NOTIFY of `WakeDebounce`). $1 channel, $2 queue names */
-export const queueWake = (schema: string): Statement =>
-  statement(schema, "queueWake", `SELECT pg_notify($1, q) FROM unnest($2::text[]) AS q`);
+/** Wakes the workers of these queues (the trailing NOTIFY of `WakeDebounce`). */
+export const queueWake = query<{ channel: string; queues: readonly string[] }, unknown>(
+  "queueWake",
+  () => `SELECT pg_notify($1, q) FROM unnest($2::text[]) AS q`,
+  (p) => [p.channel, p.queues],
+);

@@ -1,20 +1,30 @@
-import { statement, type Statement } from "../db.js";
-import { quoteIdent } from "../schema-name.js";
+import { query } from "./query.js";
 
 export const SCHEDULE_COLUMNS =
   "name, cron, time_zone, type, payload, queue, priority, max_attempts, timeout_ms, backfill_ms::float8 AS backfill_ms, last_tick, created_at, updated_at";
 
-/**
- * Schedules by name (byte order); one schedule
- * with $1, all with null.
- *
- * $1 name or null
- */
-export const scheduleList = (schema: string): Statement =>
-  statement(
-    schema,
-    "scheduleList",
-    `SELECT ${SCHEDULE_COLUMNS} FROM ${quoteIdent(schema)}.schedules
+/** A `schedules` row as `SCHEDULE_COLUMNS` selects it. */
+export interface ScheduleRow {
+  name: string;
+  cron: string;
+  time_zone: string;
+  type: string;
+  payload: unknown;
+  queue: string;
+  priority: number;
+  max_attempts: number;
+  timeout_ms: number | null;
+  backfill_ms: number;
+  last_tick: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** Schedules by name (byte order): the one named, or all with a null name. */
+export const scheduleList = query<{ name: string | null }, ScheduleRow>(
+  "scheduleList",
+  (s) => `SELECT ${SCHEDULE_COLUMNS} FROM ${s}.schedules
 WHERE $1::text IS NULL OR name = $1::text
 ORDER BY name COLLATE "C"`,
-  );
+  (p) => [p.name],
+);

@@ -1,4 +1,4 @@
-import { quoteIdent } from "../schema-name.js";
+import { quoteIdent } from "./ident.js";
 
 /** The tables Queue and Worker read and write (not the migrations bookkeeping). */
 export const RUNTIME_TABLES = ["jobs", "queues", "schedules"] as const;

@@ -1,5 +1,12 @@
 import type { Job } from "../types.js";
-import type { AbortReason } from "./executor.js";
+
+/** Why a job's signal was aborted. */
+export class AbortReason extends Error {
+  constructor(readonly why: "timeout" | "lease-lost" | "shutdown", message: string) {
+    super(message);
+    this.name = why === "timeout" ? "TimeoutError" : "AbortError";
+  }
+}
 
 /**
  * One run of a job in this worker: when it started, whether and why it was

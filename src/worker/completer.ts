@@ -1,5 +1,9 @@
-import type { Statement } from "../db.js";
-import { DatabaseError } from "../errors.js";
+import { coerceError, DatabaseError } from "../errors.js";
+import { jobComplete, jobCompleted } from "../sql/jobComplete.js";
+import { jobFail } from "../sql/jobFail.js";
+import { jobHeartbeat } from "../sql/jobHeartbeat.js";
+import { jobSnooze } from "../sql/jobSnooze.js";
+import type { Sql } from "../sql/query.js";
 import type { Job } from "../types.js";
 
 /** What became of a job once its outcome reached the database. */
@@ -62,11 +66,6 @@ export class Batcher<T> {
     this.#onError = onError;
   }
 
-  /** Items waiting or being written. */
-  get size(): number {
-    return this.#queue.length;
-  }
-
   push(job: Job, data: T): Promise<Outcome> {
     return new Promise<Outcome>((resolve, reject) => {
       this.#queue.push({ job, data, resolve, reject });
@@ -99,21 +98,21 @@ export class Batcher<T> {
         isolate = Math.max(0, isolate - batch.length);
         for (const item of batch) item.resolve(outcomes.get(item.job.id) ?? { kind: "lost" });
       } catch (error) {
-        this.#onError(error as Error);
+        this.#onError(coerceError(error));
         if (isDataException(error)) {
           if (batch.length > 1) {
             isolate = batch.length;
           } else {
             this.#queue.splice(0, 1);
             isolate = Math.max(0, isolate - 1);
-            batch[0]!.reject(error as Error);
+            batch[0]!.reject(coerceError(error));
           }
           continue;
         }
         failures++;
         if (this.#closing && failures >= 3) {
           this.#queue.splice(0, batch.length);
-          for (const item of batch) item.reject(error as Error);
+          for (const item of batch) item.reject(coerceError(error));
           continue;
         }
         await new Promise((r) => setTimeout(r, Math.min(5000, 50 * 2 ** failures)));
@@ -123,9 +122,6 @@ export class Batcher<T> {
   }
 }
 
-/** Runs a named statement on the worker's pool. */
-export type RunStatement = (sql: Statement, values: unknown[]) => Promise<any[]>;
-
 export interface FailData {
   message: string;
   stack: string | null;
@@ -133,21 +129,22 @@ export interface FailData {
   permanent: boolean;
 }
 
+const ids = (batch: ReadonlyArray<{ job: Job }>) => batch.map((b) => b.job.id);
+const attempts = (batch: ReadonlyArray<{ job: Job }>) => batch.map((b) => b.job.attempts);
+
 /**
- * Writes successes: one fenced UPDATE over unnest of ids, attempts and
- * results. On a retry, ids the UPDATE did not match are looked up: the first
- * try may have committed before its connection dropped.
+ * Writes successes: one fenced UPDATE over the ids, attempts and results. On
+ * a retry, ids the UPDATE did not match are looked up: the first try may have
+ * committed before its connection dropped.
  */
-export const completeWriter = (run: RunStatement, sql: { complete: Statement; completed: Statement }, workerId: string): BatchWriter<string | null> => ({
+export const completeWriter = (sql: Sql, workerId: string): BatchWriter<string | null> => ({
   async write(batch, retried) {
-    const ids = batch.map((b) => b.job.id);
-    const attempts = batch.map((b) => b.job.attempts);
-    const rows = await run(sql.complete, [ids, attempts, batch.map((b) => b.data), workerId]);
+    const rows = await jobComplete(sql, { ids: ids(batch), attempts: attempts(batch), results: batch.map((b) => b.data), workerId });
     const succeeded: Outcome = { kind: "succeeded" };
-    const outcomes = new Map(rows.map((r) => [r.id as string, succeeded]));
+    const outcomes = new Map(rows.map((r) => [r.id, succeeded]));
     if (retried && outcomes.size < batch.length) {
       const claimed = new Map(batch.map((b) => [b.job.id, b.job.attempts]));
-      for (const r of await run(sql.completed, [ids])) {
+      for (const r of await jobCompleted(sql, { ids: ids(batch) })) {
         if (claimed.get(r.id) === r.attempts) outcomes.set(r.id, succeeded);
       }
     }
@@ -156,20 +153,18 @@ export const completeWriter = (run: RunStatement, sql: { complete: Statement; co
 });
 
 /** Writes failures: to `failed` with a retry time, or to `dead`. */
-export const failWriter = (run: RunStatement, sql: Statement, workerId: string): BatchWriter<FailData> => ({
+export const failWriter = (sql: Sql, workerId: string): BatchWriter<FailData> => ({
   async write(batch) {
-    const rows = await run(sql, [
-      batch.map((b) => b.job.id),
-      batch.map((b) => b.job.attempts),
-      batch.map((b) => b.data.message),
-      batch.map((b) => b.data.stack),
-      batch.map((b) => b.data.delayMs),
-      batch.map((b) => b.data.permanent),
+    const rows = await jobFail(sql, {
+      ids: ids(batch),
+      attempts: attempts(batch),
+      messages: batch.map((b) => b.data.message),
+      stacks: batch.map((b) => b.data.stack),
+      delaysMs: batch.map((b) => b.data.delayMs),
+      permanent: batch.map((b) => b.data.permanent),
       workerId,
-    ]);
-    return new Map(
-      rows.map((r) => [r.id as string, (r.status === "dead" ? { kind: "dead" } : { kind: "failed", runAt: r.run_at }) as Outcome]),
-    );
+    });
+    return new Map(rows.map((r): [string, Outcome] => [r.id, r.status === "dead" ? { kind: "dead" } : { kind: "failed", runAt: r.run_at }]));
   },
 });
 
@@ -178,18 +173,18 @@ export const failWriter = (run: RunStatement, sql: Statement, workerId: string):
  * which sets `started_at` and extends each lease from the short hold to the
  * full lease.
  */
-export const startWriter = (run: RunStatement, sql: Statement, workerId: string, leaseMs: number): BatchWriter<null> => ({
+export const startWriter = (sql: Sql, workerId: string, leaseMs: number): BatchWriter<null> => ({
   async write(batch) {
-    const rows = await run(sql, [batch.map((b) => b.job.id), batch.map((b) => b.job.attempts), workerId, leaseMs]);
+    const rows = await jobHeartbeat(sql, { ids: ids(batch), attempts: attempts(batch), workerId, leaseMs });
     const held: Outcome = { kind: "held" };
-    return new Map(rows.map((r) => [r.id as string, held]));
+    return new Map(rows.map((r) => [r.id, held]));
   },
 });
 
 /** Writes snoozes and shutdown releases: back to `queued` without spending an attempt. */
-export const snoozeWriter = (run: RunStatement, sql: Statement, workerId: string, channel: string): BatchWriter<number> => ({
+export const snoozeWriter = (sql: Sql, workerId: string, channel: string): BatchWriter<number> => ({
   async write(batch) {
-    const rows = await run(sql, [batch.map((b) => b.job.id), batch.map((b) => b.job.attempts), batch.map((b) => b.data), workerId, channel]);
-    return new Map(rows.map((r) => [r.id as string, { kind: "snoozed", runAt: r.run_at } as Outcome]));
+    const rows = await jobSnooze(sql, { ids: ids(batch), attempts: attempts(batch), delaysMs: batch.map((b) => b.data), workerId, channel });
+    return new Map(rows.map((r): [string, Outcome] => [r.id, { kind: "snoozed", runAt: r.run_at }]));
   },
 });

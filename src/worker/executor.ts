@@ -4,7 +4,7 @@ import type { Logger } from "../logger.js";
 import { serializeJson } from "../payload.js";
 import type { Job } from "../types.js";
 import { describe, schemaMismatch } from "../validate.js";
-import type { Attempt } from "./attempt.js";
+import { AbortReason, type Attempt } from "./attempt.js";
 import type { BackoffOptions } from "./options.js";
 
 /** What a handler gets besides its payload. */
@@ -32,7 +32,7 @@ export interface JobContext<Payload = unknown> {
 }
 
 /** A handler: returns the job's result (any JSON, stored on the job) or throws to fail the attempt. */
-export type Handler<Payload = any, Result = unknown> = (payload: Payload, ctx: JobContext<Payload>) => Promise<Result> | Result;
+export type Handler<Payload = unknown, Result = unknown> = (payload: Payload, ctx: JobContext<Payload>) => Promise<Result> | Result;
 
 /** A job type's handler and its settings, resolved once at construction. */
 export interface ResolvedHandler {
@@ -49,14 +49,6 @@ export type Verdict =
   | { kind: "snooze"; delayMs: number }
   /** The attempt was cut off (lease lost, or released at shutdown): write nothing. */
   | { kind: "abandon" };
-
-/** Why a job's signal was aborted. */
-export class AbortReason extends Error {
-  constructor(readonly why: "timeout" | "lease-lost" | "shutdown", message: string) {
-    super(message);
-    this.name = why === "timeout" ? "TimeoutError" : "AbortError";
-  }
-}
 
 /** The result as JSON text; one that cannot be stored fails the job for good (a retry would do the same). */
 function storableResult(value: unknown): string | null {

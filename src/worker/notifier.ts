@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { quoteIdent } from "../schema-name.js";
+import { listen, unlisten } from "../sql/listen.js";
 
 export interface NotifierHooks {
   /** A notification for one of our queues arrived (payload: the queue name). */
@@ -42,7 +42,7 @@ export class Notifier {
     this.#client = undefined;
     if (client) {
       client.removeAllListeners("notification");
-      await client.query(`UNLISTEN ${quoteIdent(this.#channel)}`).catch(() => {});
+      await client.query(unlisten(this.#channel)).catch(() => {});
       client.release();
     }
   }
@@ -54,7 +54,7 @@ export class Notifier {
       client = await this.#pool.connect();
       client.on("notification", (message) => this.#hooks.onNotify(message.payload ?? ""));
       client.on("error", (error) => this.#lost(client!, error));
-      await client.query(`LISTEN ${quoteIdent(this.#channel)}`);
+      await client.query(listen(this.#channel));
       if (this.#closed) {
         client.release();
         return;

@@ -1,36 +1,40 @@
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
 import { z } from "zod";
-import type { Logger } from "../logger.js";
+import type { ConnectionOptions } from "../db.js";
+import { ValidationError } from "../errors.js";
+import { silentLogger, type Logger } from "../logger.js";
+import type { MaintenanceSettings } from "../maintenance/duties.js";
+import { DEFAULT_RETENTION } from "../maintenance/pruner.js";
 import { retentionSchema } from "../maintenance/retention.js";
 import { connectionSchemaShape, intSchema, MAX_INT, nameSchema } from "../options.js";
+import { jobsChannel, schemaName } from "../schema-name.js";
+import { parse } from "../validate.js";
+import type { Handler, ResolvedHandler } from "./executor.js";
 
-/** Retry timing: attempt n waits min(maxMs, baseMs * factor^(n-1)), then jitter takes off up to `jitter` of it. */
-export interface BackoffOptions {
-  /** Delay after the first failed attempt. @default 1000 */
-  baseMs?: number;
-  /** Growth per attempt. @default 2 */
-  factor?: number;
-  /** Upper bound of a delay. @default 3600000 (1 hour) */
-  maxMs?: number;
-  /** Fraction of the delay that is randomised away, 0 to 1, to spread retries. @default 0.25 */
-  jitter?: number;
-}
-
-export const DEFAULT_BACKOFF: Required<BackoffOptions> = Object.freeze({
-  baseMs: 1000,
-  factor: 2,
-  maxMs: 3_600_000,
-  jitter: 0.25,
-});
+const numberFrom = (min: number, max: number) => {
+  const text = `a number from ${min} to ${max}`;
+  return z.number({ error: text }).min(min, { error: text }).max(max, { error: text });
+};
 
 export const backoffSchema = z.strictObject(
   {
+    /** Delay after the first failed attempt. @default 1000 */
     baseMs: intSchema(0, MAX_INT).optional(),
-    factor: z.number({ error: "a number from 1 to 100" }).min(1, { error: "a number from 1 to 100" }).max(100, { error: "a number from 1 to 100" }).optional(),
+    /** Growth per attempt. @default 2 */
+    factor: numberFrom(1, 100).optional(),
+    /** Upper bound of a delay. @default 3600000 (1 hour) */
     maxMs: intSchema(0, MAX_INT).optional(),
-    jitter: z.number({ error: "a number from 0 to 1" }).min(0, { error: "a number from 0 to 1" }).max(1, { error: "a number from 0 to 1" }).optional(),
+    /** Fraction of the delay that is randomised away, 0 to 1, to spread retries. @default 0.25 */
+    jitter: numberFrom(0, 1).optional(),
   },
   { error: "a backoff object { baseMs, factor, maxMs, jitter }" },
 );
+/**
+ * Retry timing: attempt n waits min(maxMs, baseMs * factor^(n-1)), then jitter takes off up to `jitter` of it.
+ * @useDeclaredType
+ */
+export type BackoffOptions = z.input<typeof backoffSchema>;
 
 const fn = (what: string) => z.custom<(...args: any[]) => unknown>((v) => typeof v === "function", { error: what });
 
@@ -81,6 +85,36 @@ const loggerSchema = z.custom<Logger>(
   { error: "a logger with debug, info, warn and error methods" },
 );
 
+/** How often a maintenance duty runs, in ms. */
+const intervalSchema = intSchema(50, MAX_INT);
+
+/**
+ * The Worker's defaults, in one place: `new Worker()` applies them and the
+ * API docs and README quote them. `heartbeatIntervalMs` defaults to a third
+ * of `leaseMs`; `workerId` to `<host>:<pid>:<random>`.
+ */
+export const WORKER_DEFAULTS = Object.freeze({
+  concurrency: 10,
+  leaseMs: 30_000,
+  pollIntervalMs: 1000,
+  listen: true,
+  backoff: Object.freeze({ baseMs: 1000, factor: 2, maxMs: 3_600_000, jitter: 0.25 }),
+  rescue: Object.freeze({ intervalMs: 15_000 }),
+  retention: Object.freeze({ ...DEFAULT_RETENTION, intervalMs: 60_000 }),
+  scheduler: Object.freeze({ intervalMs: 1000 }),
+  handleSignals: false,
+  shutdownTimeoutMs: 30_000,
+  poolSize: 4,
+  logger: silentLogger,
+});
+
+export const DEFAULT_BACKOFF = WORKER_DEFAULTS.backoff;
+
+const both = (grouped: string, flat: string) => ({
+  error: `either \`${grouped}\` or the older \`${flat}\`, not both`,
+  path: [flat],
+});
+
 export const workerOptionsSchema = z
   .strictObject(
     {
@@ -101,33 +135,138 @@ export const workerOptionsSchema = z
       timeoutMs: intSchema(1, MAX_INT).optional(),
       /** Retry timing. @default { baseMs: 1000, factor: 2, maxMs: 3600000, jitter: 0.25 } */
       backoff: backoffSchema.optional(),
-      /** How often the maintenance loop rescues jobs whose lease passed. @default 15000 */
-      rescueIntervalMs: intSchema(50, MAX_INT).optional(),
-      /** How long finished jobs are kept before the maintenance loop deletes them; false keeps them forever. @default succeeded 3 days, dead and canceled 14 days */
+      /** Maintenance: how often to rescue jobs whose lease passed (their worker died). @default { intervalMs: 15000 } */
+      rescue: z.strictObject({ intervalMs: intervalSchema.optional() }, { error: "an object { intervalMs }" }).optional(),
+      /**
+       * Maintenance: how long finished jobs are kept before they are deleted
+       * (in batches, one worker at a time), and how often to look; `false`
+       * keeps every job forever.
+       * @default { succeededMs: 3 days, deadMs: 14 days, canceledMs: 14 days, intervalMs: 60000 }
+       */
       retention: retentionSchema.optional(),
-      /** Enqueue the jobs of recurring schedules (`queue.schedule`). @default true */
-      scheduler: z.boolean({ error: "a boolean" }).optional(),
-      /** How often the scheduler looks for due ticks. @default 1000 */
-      schedulerIntervalMs: intSchema(50, MAX_INT).optional(),
-      /** Zod schemas by job type, checked before the handler runs (as on the Queue). */
+      /**
+       * Maintenance: enqueue the jobs of recurring schedules (`queue.schedule`),
+       * and how often to look for due ticks; `false` leaves it to other
+       * workers. Every worker may: each tick makes one job.
+       * @default { intervalMs: 1000 }
+       */
+      scheduler: z
+        .union([z.boolean(), z.strictObject({ intervalMs: intervalSchema.optional() })], { error: "true, false, or an object { intervalMs }" })
+        .optional(),
+      /** @deprecated Use `rescue: { intervalMs }`. */
+      rescueIntervalMs: intervalSchema.optional(),
+      /** @deprecated Use `scheduler: { intervalMs }`. */
+      schedulerIntervalMs: intervalSchema.optional(),
+      /** Zod schemas by job type, checked before the handler runs (as on the Queue); they also type the handlers' payloads. */
       schemas: z.record(z.string(), z.custom<z.ZodType>((v) => v instanceof z.ZodType, { error: "a zod schema" }), { error: "an object of zod schemas by job type" }).optional(),
-      /** Stop gracefully on SIGINT and SIGTERM. @default false */
+      /**
+       * Stop gracefully on SIGINT and SIGTERM, then let the signal take its
+       * course. The workers of one process that set it stop together, and the
+       * signal is raised again once the last has stopped; a second signal
+       * releases their running jobs at once. @default false
+       */
       handleSignals: z.boolean({ error: "a boolean" }).optional(),
       /** Grace period for `stop()` when none is given (and for signals). @default 30000 */
       shutdownTimeoutMs: intSchema(0, MAX_INT).optional(),
       /** Where logs go (pino-compatible). @default silent */
       logger: loggerSchema.optional(),
-      /** Identifies this worker in `locked_by`. @default host:pid:random */
+      /** Identifies this worker in `locked_by`. @default "<host>:<pid>:<random>" */
       workerId: workerIdSchema.optional(),
       /** Connections in the pool djps creates (ignored with `pool`). @default 4 */
       poolSize: intSchema(2, 1000).optional(),
     },
     { error: "an options object" },
   )
-  .refine((o: { leaseMs?: number; heartbeatIntervalMs?: number }) => o.heartbeatIntervalMs === undefined || o.heartbeatIntervalMs < (o.leaseMs ?? 30_000), {
+  .refine((o) => o.heartbeatIntervalMs === undefined || o.heartbeatIntervalMs < (o.leaseMs ?? WORKER_DEFAULTS.leaseMs), {
     error: "shorter than `leaseMs`",
     path: ["heartbeatIntervalMs"],
-  });
+  })
+  .refine((o) => o.rescueIntervalMs === undefined || o.rescue?.intervalMs === undefined, both("rescue.intervalMs", "rescueIntervalMs"))
+  .refine(
+    (o) => o.schedulerIntervalMs === undefined || typeof o.scheduler !== "object" || o.scheduler.intervalMs === undefined,
+    both("scheduler.intervalMs", "schedulerIntervalMs"),
+  );
+
+/** A Worker's options with every default applied and every handler resolved. */
+export interface ResolvedWorkerOptions extends MaintenanceSettings {
+  connection: ConnectionOptions;
+  schema: string;
+  /** The schema's NOTIFY channel. */
+  channel: string;
+  workerId: string;
+  handlers: ReadonlyMap<string, ResolvedHandler>;
+  concurrency: number;
+  /** null: every queue. */
+  queues: readonly string[] | null;
+  leaseMs: number;
+  heartbeatIntervalMs: number;
+  pollIntervalMs: number;
+  listen: boolean;
+  handleSignals: boolean;
+  shutdownTimeoutMs: number;
+  logger: Logger;
+  poolSize: number;
+}
+
+/**
+ * Validates a Worker's handlers and options (throwing a `ValidationError`
+ * that names the field) and applies the defaults: the one place they are
+ * applied.
+ */
+export function resolveWorkerOptions(handlers: unknown, options: unknown): ResolvedWorkerOptions {
+  const specs = parse(handlersSchema, handlers, "handlers");
+  const o = parse(workerOptionsSchema, options, "options");
+  const d = WORKER_DEFAULTS;
+  const listen = o.listen ?? d.listen;
+  // The LISTEN connection stays checked out: with a one-connection pool no
+  // claim would ever get a connection, and the worker would hang silently.
+  const poolMax = (o.pool as { options?: { max?: number } } | undefined)?.options?.max;
+  if (listen && poolMax !== undefined && poolMax < 2) {
+    throw new ValidationError(
+      "options.pool",
+      `Expected \`options.pool\` to allow at least 2 connections (one stays on LISTEN), got \`max: ${poolMax}\`; or pass \`listen: false\``,
+    );
+  }
+  const backoff = { ...d.backoff, ...o.backoff };
+  const resolved = new Map<string, ResolvedHandler>();
+  for (const [type, spec] of Object.entries(specs)) {
+    resolved.set(type, {
+      handler: spec.handler as Handler,
+      timeoutMs: spec.timeoutMs ?? o.timeoutMs,
+      backoff: { ...backoff, ...spec.backoff },
+      schema: spec.schema ?? o.schemas?.[type],
+    });
+  }
+  const leaseMs = o.leaseMs ?? d.leaseMs;
+  const schema = schemaName(o.schema);
+  const scheduler = o.scheduler ?? true;
+  return {
+    connection: { connectionString: o.connectionString, pool: o.pool },
+    schema,
+    channel: jobsChannel(schema),
+    workerId: o.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`,
+    handlers: resolved,
+    concurrency: o.concurrency ?? d.concurrency,
+    queues: o.queues ?? null,
+    leaseMs,
+    heartbeatIntervalMs: o.heartbeatIntervalMs ?? Math.floor(leaseMs / 3),
+    pollIntervalMs: o.pollIntervalMs ?? d.pollIntervalMs,
+    listen,
+    handleSignals: o.handleSignals ?? d.handleSignals,
+    shutdownTimeoutMs: o.shutdownTimeoutMs ?? d.shutdownTimeoutMs,
+    logger: o.logger ?? d.logger,
+    poolSize: o.poolSize ?? d.poolSize,
+    rescue: { intervalMs: o.rescue?.intervalMs ?? o.rescueIntervalMs ?? d.rescue.intervalMs },
+    retention: { ...d.retention, ...definedOnly(o.retention ?? {}) },
+    scheduler:
+      scheduler === false ? false : { intervalMs: (scheduler === true ? undefined : scheduler.intervalMs) ?? o.schedulerIntervalMs ?? d.scheduler.intervalMs },
+  };
+}
+
+/** The fields that were given: an explicit `undefined` takes the default, as an absent field does. */
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
 
 /** `worker.stop(options)`: the grace period for running jobs. */
 export const stopOptionsSchema = z

@@ -1,62 +1,30 @@
-import { hostname } from "node:os";
-import { randomBytes } from "node:crypto";
-import { openPool, run, type PoolHandle, type Statement } from "../db.js";
-import { ConfigError, coerceError, DatabaseError, SnoozeJob, ValidationError } from "../errors.js";
+import { runner, openPool, type PoolHandle } from "../db.js";
+import { ConfigError, coerceError, DatabaseError } from "../errors.js";
 import { TypedEmitter, type WorkerEvents } from "../events.js";
-import { scopeLogger, silentLogger, type Logger } from "../logger.js";
-import { Pruner, type PruneResult } from "../maintenance/pruner.js";
-import { retentionAges } from "../maintenance/retention.js";
-import { Rescuer, type RescueResult } from "../maintenance/rescuer.js";
-import { Scheduler, type SchedulerResult } from "../maintenance/scheduler.js";
-import { Queue } from "../queue.js";
-import { scheduleAdvance } from "../sql/scheduleAdvance.js";
-import { scheduleList } from "../sql/scheduleList.js";
-import { jobsChannel, schemaName } from "../schema-name.js";
-import { loadTracing, rememberProducer, traceExecution, tracingOn } from "../tracing.js";
+import { scopeLogger, type Logger } from "../logger.js";
+import { maintenanceDuties } from "../maintenance/duties.js";
+import type { Duty } from "../maintenance/duty.js";
+import { Maintainer } from "../maintenance/maintainer.js";
+import type { PruneResult } from "../maintenance/pruner.js";
+import type { RescueResult } from "../maintenance/rescuer.js";
+import type { SchedulerDuty, SchedulerResult } from "../maintenance/scheduler.js";
 import { assertSchemaVersion } from "../schema-version.js";
-import { jobClaim } from "../sql/jobClaim.js";
-import { jobComplete, jobCompleted } from "../sql/jobComplete.js";
-import { jobFail } from "../sql/jobFail.js";
-import { jobHeartbeat } from "../sql/jobHeartbeat.js";
-import { jobPrune } from "../sql/jobPrune.js";
-import { jobRescue } from "../sql/jobRescue.js";
-import { jobFromRow } from "../sql/jobRow.js";
-import { jobSnooze } from "../sql/jobSnooze.js";
+import type { Sql } from "../sql/query.js";
+import { loadTracing, traceExecution, tracingOn } from "../tracing.js";
 import type { Job, JobSchemas } from "../types.js";
 import { parse } from "../validate.js";
-import { failureNumber, retryDelayMs } from "./backoff.js";
-import { Batcher, completeWriter, failWriter, snoozeWriter, startWriter, type FailData, type Outcome } from "./completer.js";
-import { Attempt } from "./attempt.js";
-import { AbortReason, execute, failureText, storableFailure, type Handler, type JobContext, type ResolvedHandler, type Verdict } from "./executor.js";
-import { Ticker } from "./heartbeat.js";
-import { Prefetch } from "./prefetch.js";
+import { AbortReason, Attempt } from "./attempt.js";
+import { Claimer } from "./claimer.js";
+import type { Outcome } from "./completer.js";
+import { jobContext } from "./context.js";
+import { execute, type ResolvedHandler, type Verdict } from "./executor.js";
+import { Leases } from "./leases.js";
+import { Notifier } from "./notifier.js";
+import { resolveWorkerOptions, stopOptionsSchema, type ResolvedWorkerOptions } from "./options.js";
+import { Outcomes } from "./outcomes.js";
+import { joinSignals, leaveSignalsWhen, type SignalMember } from "./signals.js";
 import type { Handlers, WorkerOptions } from "./types.js";
 import { Waker } from "./waker.js";
-import { Notifier } from "./notifier.js";
-import { joinSignals, leaveSignalsWhen, type SignalMember } from "./signals.js";
-import { DEFAULT_BACKOFF, handlersSchema, stopOptionsSchema, workerOptionsSchema } from "./options.js";
-
-/** A claimed job waiting in the buffer for a free slot, not started yet. */
-interface Held {
-  job: Job;
-  /** When (performance.now) to stop waiting for a slot and put it back: half its hold, so the hold cannot pass under it. */
-  releaseAt: number;
-}
-
-const byPriority = (a: Held, b: Held): number => b.job.priority - a.job.priority;
-
-/**
- * The longest a claimed job waits in a worker's buffer, unstarted, before it
- * must start or go back. It bounds how long a dead worker's buffered jobs stay
- * hidden from the others (the buffer holds about 25 ms of work, so a healthy
- * worker starts them long before).
- */
-const MAX_HOLD_MS = 5000;
-
-/** `ctx.snooze()`: ends the attempt; the executor turns the throw into a snooze. */
-const snooze = (delayMs: number): never => {
-  throw new SnoozeJob(delayMs);
-};
 
 type State = "new" | "starting" | "running" | "stopping" | "stopped";
 
@@ -65,123 +33,83 @@ type State = "new" | "starting" | "running" | "stopping" | "stopped";
  * heartbeats, writes outcomes in batches, retries with backoff, rescues jobs
  * of dead workers, and shuts down gracefully.
  *
+ * The work is split by seam: the `Claimer` claims and buffers jobs, `Leases`
+ * keeps their leases, `Outcomes` records how attempts ended, and the
+ * `Maintainer` runs the maintenance duties. The worker itself is the
+ * lifecycle: start, run each job in a slot, stop.
+ *
  * @example
  * const worker = new Worker({ send_email: async (payload, ctx) => mailer.send(payload, { signal: ctx.signal }) });
  * await worker.start();
  * process.on("SIGTERM", () => worker.stop());
  */
-export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents> {
+export class Worker<S extends JobSchemas = {}, H extends Record<string, unknown> = Record<string, unknown>> extends TypedEmitter<WorkerEvents> {
   /** This worker's id, as stored in `locked_by`. */
   readonly id: string;
-  readonly #schema: string;
+  readonly #o: ResolvedWorkerOptions;
   readonly #channel: string;
   readonly #handle: PoolHandle;
-  readonly #handlers = new Map<string, ResolvedHandler>();
+  readonly #handlers: ReadonlyMap<string, ResolvedHandler>;
   readonly #types: string[];
-  readonly #queues: string[] | null;
-  readonly #concurrency: number;
-  readonly #leaseMs: number;
-  readonly #listen: boolean;
-  readonly #shutdownTimeoutMs: number;
-  readonly #handleSignals: boolean;
   readonly #logger: Logger;
-  readonly #sql: { claim: Statement; heartbeat: Statement };
-  readonly #completes: Batcher<string | null>;
-  readonly #fails: Batcher<FailData>;
-  readonly #snoozes: Batcher<number>;
-  /** Marks that held jobs started: their lease goes from the short hold to the full lease. */
-  readonly #starts: Batcher<null>;
-  readonly #holdMs: number;
-  readonly #holdTicker: Ticker;
-  readonly #heartbeat: Ticker;
-  readonly #rescueTicker: Ticker;
-  readonly #rescuer: Rescuer;
-  readonly #pruneTicker: Ticker | undefined;
-  readonly #pruner: Pruner;
-  readonly #scheduleTicker: Ticker | undefined;
-  readonly #scheduler: Scheduler;
-  #firstSchedule: Promise<void> | undefined;
   readonly #running = new Map<string, Attempt>();
-  /**
-   * Claimed jobs waiting for a free slot: held under a short lease that
-   * heartbeats do not extend, released when they wait too long and at stop.
-   */
-  #buffer: Held[] = [];
-  readonly #prefetch: Prefetch;
-  /**
-   * Buffered jobs waited out their hold: every slot is taken by jobs that run
-   * longer than the buffer assumed. No claims ahead until a slot frees, or the
-   * worker would claim, hold and put back the same jobs over and over.
-   */
-  #slotsStuck = false;
+  readonly #waker: Waker;
+  readonly #claimer: Claimer;
+  readonly #leases: Leases;
+  readonly #outcomes: Outcomes;
+  readonly #maintainer: Maintainer;
+  readonly #duties: { rescue: Duty<RescueResult>; prune: Duty<PruneResult>; schedule: SchedulerDuty };
   #notifier: Notifier | undefined;
   #state: State = "new";
   #startPromise: Promise<void> | undefined;
   #stopPromise: Promise<void> | undefined;
-  #loop: Promise<void> | undefined;
-  readonly #waker: Waker;
   #drained: (() => void) | undefined;
   /** This worker in the process-wide signal handling, with `handleSignals`. */
   #signalMember: SignalMember | undefined;
 
-  constructor(handlers: NoInfer<Handlers<S>>, options: WorkerOptions<S> = {}) {
+  constructor(handlers: Handlers<NoInfer<S>, H>, options: WorkerOptions<S> = {}) {
     super();
-    const specs = parse(handlersSchema, handlers, "handlers");
-    const o = parse(workerOptionsSchema, options, "options");
-    this.#schema = schemaName(o.schema);
-    this.#channel = jobsChannel(this.#schema);
-    this.id = o.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
-    this.#concurrency = o.concurrency ?? 10;
-    this.#queues = o.queues ?? null;
-    this.#leaseMs = o.leaseMs ?? 30_000;
-    this.#waker = new Waker(o.pollIntervalMs ?? 1000);
-    this.#listen = o.listen ?? true;
-    this.#shutdownTimeoutMs = o.shutdownTimeoutMs ?? 30_000;
-    this.#handleSignals = o.handleSignals ?? false;
-    this.#logger = scopeLogger(o.logger ?? silentLogger, { workerId: this.id });
-    const backoff = { ...DEFAULT_BACKOFF, ...o.backoff };
-    for (const [type, entry] of Object.entries(specs)) {
-      const spec = typeof entry === "function" ? { handler: entry } : entry;
-      this.#handlers.set(type, {
-        handler: spec.handler as Handler,
-        timeoutMs: spec.timeoutMs ?? o.timeoutMs,
-        backoff: { ...backoff, ...spec.backoff },
-        schema: spec.schema ?? o.schemas?.[type],
-      });
-    }
-    this.#types = [...this.#handlers.keys()];
-    this.#prefetch = new Prefetch(this.#concurrency);
-
-    const s = this.#schema;
-    this.#sql = { claim: jobClaim(s), heartbeat: jobHeartbeat(s) };
-    // The LISTEN connection stays checked out: with a one-connection pool no
-    // claim would ever get a connection, and the worker would hang silently.
-    const poolMax = (o.pool as { options?: { max?: number } } | undefined)?.options?.max;
-    if (this.#listen && poolMax !== undefined && poolMax < 2) {
-      throw new ValidationError(
-        "options.pool",
-        `Expected \`options.pool\` to allow at least 2 connections (one stays on LISTEN), got \`max: ${poolMax}\`; or pass \`listen: false\``,
-      );
-    }
-    this.#handle = openPool(o, o.poolSize ?? 4, "djps worker");
-    const runSql = (sql: Statement, values: unknown[]) => run(this.#handle.pool, sql, values, true);
-    const onWriteError = (error: Error) => this.#report(error, "writing job outcomes");
-    this.#completes = new Batcher(completeWriter(runSql, { complete: jobComplete(s), completed: jobCompleted(s) }, this.id), onWriteError);
-    this.#fails = new Batcher(failWriter(runSql, jobFail(s), this.id), onWriteError);
-    this.#snoozes = new Batcher(snoozeWriter(runSql, jobSnooze(s), this.id, this.#channel), onWriteError);
-    this.#starts = new Batcher(startWriter(runSql, this.#sql.heartbeat, this.id, this.#leaseMs), onWriteError);
-    this.#holdMs = Math.min(this.#leaseMs, MAX_HOLD_MS);
-    this.#holdTicker = new Ticker(Math.max(100, Math.floor(this.#holdMs / 4)), async () => this.#releaseStale());
-    this.#rescuer = new Rescuer(runSql, jobRescue(s), s, this.#channel);
-    this.#heartbeat = new Ticker(o.heartbeatIntervalMs ?? Math.floor(this.#leaseMs / 3), () => this.#beat());
-    this.#rescueTicker = new Ticker(o.rescueIntervalMs ?? 15_000, () => this.#rescue());
-    const ages = retentionAges(o.retention);
-    this.#pruner = new Pruner(runSql, jobPrune(s), s, ages);
-    const keepsAll = ages.succeededMs === false && ages.deadMs === false && ages.canceledMs === false;
-    this.#pruneTicker = keepsAll ? undefined : new Ticker(o.retention?.intervalMs ?? 60_000, () => this.#prune());
-    const scheduleQueue = new Queue({ pool: this.#handle.pool, schema: s });
-    this.#scheduler = new Scheduler(runSql, { list: scheduleList(s), advance: scheduleAdvance(s) }, scheduleQueue);
-    this.#scheduleTicker = o.scheduler === false ? undefined : new Ticker(o.schedulerIntervalMs ?? 1000, () => this.#schedule());
+    const o = resolveWorkerOptions(handlers, options);
+    this.#o = o;
+    this.id = o.workerId;
+    this.#channel = o.channel;
+    this.#handlers = o.handlers;
+    this.#types = [...o.handlers.keys()];
+    this.#logger = scopeLogger(o.logger, { workerId: this.id });
+    this.#waker = new Waker(o.pollIntervalMs);
+    this.#handle = openPool(o.connection, o.poolSize, "djps worker");
+    const sql: Sql = { schema: o.schema, run: runner(this.#handle.pool, true) };
+    const report = (error: Error, doing: string) => this.#report(error, doing);
+    const emit = <K extends keyof WorkerEvents>(event: K, data: WorkerEvents[K]) => this.emit(event, data);
+    this.#outcomes = new Outcomes({ sql, workerId: this.id, channel: this.#channel, logger: this.#logger, emit, listens: (e) => this.listens(e), report });
+    this.#leases = new Leases({
+      sql,
+      workerId: this.id,
+      leaseMs: o.leaseMs,
+      heartbeatIntervalMs: o.heartbeatIntervalMs,
+      running: this.#running,
+      lost: (entry) => this.#leaseLost(entry),
+      report,
+    });
+    this.#claimer = new Claimer({
+      sql,
+      queues: o.queues,
+      types: this.#types,
+      workerId: this.id,
+      leaseMs: o.leaseMs,
+      concurrency: o.concurrency,
+      waker: this.#waker,
+      logger: this.#logger,
+      running: () => this.#running.size,
+      start: (job, held) => this.#startJob(job, held),
+      release: (jobs) => {
+        for (const job of jobs) void this.#outcomes.release(job).catch(() => {});
+      },
+      report,
+    });
+    const duties = maintenanceDuties({ sql, channel: this.#channel, logger: this.#logger, emit, wake: () => this.#waker.wake(true) }, o);
+    this.#duties = duties;
+    this.#maintainer = new Maintainer(duties.running, report);
   }
 
   /** The job types this worker handles. */
@@ -218,7 +146,7 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
   stop(options?: { timeoutMs?: number }): Promise<void> {
     let timeoutMs: number;
     try {
-      timeoutMs = parse(stopOptionsSchema, options, "options")?.timeoutMs ?? this.#shutdownTimeoutMs;
+      timeoutMs = parse(stopOptionsSchema, options, "options")?.timeoutMs ?? this.#o.shutdownTimeoutMs;
     } catch (error) {
       return Promise.reject(error);
     }
@@ -228,7 +156,7 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
 
   /** Runs one rescue pass now (the maintenance loop does this on its own). */
   async rescueExpired(): Promise<RescueResult> {
-    return this.#rescuer.runOnce();
+    return this.#duties.rescue.runOnce();
   }
 
   /**
@@ -237,37 +165,26 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
    * with nothing deleted while another worker is pruning.
    */
   async pruneFinished(): Promise<PruneResult> {
-    return this.#pruner.runOnce();
+    return this.#duties.prune.runOnce();
   }
 
   /**
    * Runs one scheduler pass now (the maintenance loop does this every
-   * `schedulerIntervalMs`): enqueues the due ticks of every schedule. `now`
+   * `scheduler.intervalMs`): enqueues the due ticks of every schedule. `now`
    * is the time to judge ticks by, for tests and tools; it defaults to this
    * machine's clock.
    */
   async runSchedules(now?: Date): Promise<SchedulerResult> {
-    return this.#scheduler.runOnce(now);
+    return now === undefined ? this.#duties.schedule.runOnce() : this.#duties.schedule.runAt(now);
   }
 
   async #start(): Promise<void> {
     this.#state = "starting";
     await loadTracing();
     try {
-      await assertSchemaVersion(this.#handle.pool, this.#schema);
-      if (this.#listen) {
-        this.#notifier = new Notifier(this.#handle.pool, this.#channel, {
-          onNotify: (queue) => {
-            if (this.#queues === null || this.#queues.includes(queue)) this.#waker.wake(true);
-          },
-          onListening: (reconnect) => {
-            if (reconnect) this.#logger.info({}, "LISTEN connection restored");
-            this.emit("worker:listening", { workerId: this.id, reconnect });
-            // Anything enqueued while we were not listening is found now.
-            this.#waker.wake(true);
-          },
-          onError: (error) => this.#report(error, "listening for notifications (reconnecting)"),
-        });
+      await assertSchemaVersion(this.#handle.pool, this.#o.schema);
+      if (this.#o.listen) {
+        this.#notifier = this.#listen();
         await this.#notifier.start();
       }
     } catch (error) {
@@ -280,27 +197,37 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
       throw error instanceof ConfigError || error instanceof DatabaseError ? error : new DatabaseError(coerceError(error).message, undefined, { cause: error });
     }
     this.#state = "running";
-    this.#heartbeat.start();
-    this.#holdTicker.start();
-    this.#rescueTicker.start();
-    void this.#rescue();
-    this.#pruneTicker?.start();
-    this.#scheduleTicker?.start();
-    if (this.#scheduleTicker) this.#firstSchedule = this.#schedule();
-    this.#loop = this.#claimLoop();
-    if (this.#handleSignals) {
+    this.#leases.start();
+    this.#maintainer.start();
+    this.#claimer.start();
+    if (this.#o.handleSignals) {
       this.#signalMember = {
         stop: () => this.stop(),
         // A second signal: what the end of the grace period would do, now.
-        releaseRunning: () => {
-          for (const entry of this.#running.values()) entry.abort(new AbortReason("shutdown", "The worker is shutting down"));
-        },
+        releaseRunning: () => this.#abortRunning(),
         logger: this.#logger,
       };
       joinSignals(this.#signalMember);
     }
-    this.#logger.info({ types: this.#types, queues: this.#queues, concurrency: this.#concurrency }, "worker started");
+    this.#logger.info({ types: this.#types, queues: this.#o.queues, concurrency: this.#o.concurrency }, "worker started");
     this.emit("worker:started", { workerId: this.id });
+  }
+
+  /** The LISTEN connection: a notification for one of this worker's queues wakes the claim loop. */
+  #listen(): Notifier {
+    const queues = this.#o.queues;
+    return new Notifier(this.#handle.pool, this.#channel, {
+      onNotify: (queue) => {
+        if (queues === null || queues.includes(queue)) this.#waker.wake(true);
+      },
+      onListening: (reconnect) => {
+        if (reconnect) this.#logger.info({}, "LISTEN connection restored");
+        this.emit("worker:listening", { workerId: this.id, reconnect });
+        // Anything enqueued while we were not listening is found now.
+        this.#waker.wake(true);
+      },
+      onError: (error) => this.#report(error, "listening for notifications (reconnecting)"),
+    });
   }
 
   async #stop(timeoutMs: number): Promise<void> {
@@ -311,40 +238,33 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
       return;
     }
     this.#state = "stopping";
-    this.#pruner.stop();
+    this.#maintainer.interrupt();
     // stop() returns the stop in flight, this one: a signal that comes while
     // it runs waits for it before the process exits.
     if (this.#signalMember) leaveSignalsWhen(this.#signalMember, this.stop());
-    this.#waker.wake(false);
-    await this.#loop;
     // Claimed but never started: back to the queue at once, no attempt spent.
-    await this.#holdTicker.stop();
-    const buffered = this.#buffer;
-    this.#buffer = [];
-    for (const { job } of buffered) {
-      void this.#snoozes.push(job, 0).then(
-        (outcome) => this.#announce(job, "abandon", outcome, undefined, 0, undefined),
+    for (const job of await this.#claimer.stop()) {
+      void this.#outcomes.release(job).then(
+        (outcome) => this.#outcomes.announce(job, "abandon", outcome, undefined, 0, undefined),
         () => {},
       );
     }
     if (!(await this.#allFinished(timeoutMs))) {
       this.#logger.warn({ jobs: [...this.#running.keys()] }, "shutdown grace period passed: releasing running jobs");
-      for (const entry of this.#running.values()) {
-        entry.abort(new AbortReason("shutdown", "The worker is shutting down"));
-      }
+      this.#abortRunning();
       await this.#allFinished(Infinity);
     }
-    await this.#heartbeat.stop();
-    await this.#rescueTicker.stop();
-    await this.#pruneTicker?.stop();
-    await this.#scheduleTicker?.stop();
-    await this.#firstSchedule;
-    await Promise.all([this.#completes.close(), this.#fails.close(), this.#snoozes.close(), this.#starts.close()]);
+    await this.#maintainer.stop();
+    await Promise.all([this.#leases.stop(), this.#outcomes.close()]);
     await this.#notifier?.close();
     if (this.#handle.owned) await this.#handle.pool.end().catch(() => {});
     this.#state = "stopped";
     this.#logger.info({}, "worker stopped");
     this.emit("worker:stopped", { workerId: this.id });
+  }
+
+  #abortRunning(): void {
+    for (const entry of this.#running.values()) entry.abort(new AbortReason("shutdown", "The worker is shutting down"));
   }
 
   /** Resolves true when no handler is running, or false after `timeoutMs`. */
@@ -359,85 +279,7 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
     });
   }
 
-  async #claimLoop(): Promise<void> {
-    let failures = 0;
-    while (this.#state === "running") {
-      const free = this.#concurrency - this.#running.size;
-      const ahead = this.#slotsStuck ? 0 : this.#prefetch.target();
-      const want = free + ahead - this.#buffer.length;
-      // Claim when a slot is free, or when the buffer ran below half its target.
-      if (this.#waker.wanted && want > 0 && (free > 0 || this.#buffer.length * 2 < ahead)) {
-        this.#waker.wanted = false;
-        let rows: any[];
-        // The hold is counted from before the claim was sent: the server's
-        // deadline is never earlier than this one.
-        const sentAt = performance.now();
-        try {
-          const start = Math.max(0, free);
-          rows = await run(this.#handle.pool, this.#sql.claim, [this.#queues, this.#types, want, start, this.id, this.#leaseMs, this.#holdMs], true);
-          failures = 0;
-        } catch (error) {
-          failures++;
-          this.#report(error as Error, "claiming jobs");
-          this.#waker.wanted = true;
-          await this.#waker.sleep(Math.min(10_000, 100 * 2 ** failures) * (0.5 + Math.random() / 2));
-          continue;
-        }
-        const buffered = this.#buffer.length;
-        const releaseAt = sentAt + this.#holdMs / 2;
-        for (const row of rows) {
-          const job = jobFromRow(row);
-          if (row.trace_context !== null) rememberProducer(job, row.trace_context);
-          // The claim started the first `start` jobs (they hold the full
-          // lease); the rest wait in the buffer. When a stop began while the
-          // claim was out, every job goes to the buffer, which stop releases.
-          if (job.startedAt !== null && this.#state === "running") this.#startJob(job, false);
-          else this.#buffer.push({ job, releaseAt });
-        }
-        // Rows come in claim order. A later claim can bring jobs of higher
-        // priority than some still buffered from an earlier one: they go first
-        // (the sort is stable, so claim order holds within a priority).
-        if (buffered > 0 && rows.length > 0) this.#buffer.sort(byPriority);
-        this.#fillSlots();
-        // A full batch means there may be more waiting.
-        if (rows.length === want) this.#waker.wanted = true;
-        continue;
-      }
-      await this.#waker.wait();
-    }
-  }
-
-  /** Starts buffered jobs in the free slots; one that waited too long goes back instead. */
-  #fillSlots(): void {
-    while (this.#running.size < this.#concurrency && this.#buffer.length > 0 && this.#state === "running") {
-      const held = this.#buffer.shift()!;
-      if (performance.now() >= held.releaseAt) this.#release([held.job]);
-      else this.#startJob(held.job, true);
-    }
-  }
-
-  /** Puts buffered jobs that waited too long for a slot back to the queue, so that other workers can take them. */
-  #releaseStale(): void {
-    const now = performance.now();
-    if (this.#buffer.length === 0 || this.#buffer.every((h) => h.releaseAt > now)) return;
-    const stale = this.#buffer.filter((h) => h.releaseAt <= now);
-    this.#buffer = this.#buffer.filter((h) => h.releaseAt > now);
-    this.#slotsStuck = true;
-    this.#release(stale.map((h) => h.job));
-  }
-
-  /** Back to `queued` without spending an attempt: the handlers of these jobs never started here. */
-  #release(jobs: Job[]): void {
-    this.#logger.debug({ jobs: jobs.map((j) => j.id) }, "releasing buffered jobs that waited too long for a slot");
-    for (const job of jobs) void this.#snoozes.push(job, 0).catch(() => {});
-  }
-
-  /**
-   * Runs a claimed job in a free slot. A job from the buffer was claimed
-   * under the short hold: its start is marked in the database (in batches,
-   * without waiting), which also gives it the full lease; a crash before the
-   * mark is written puts it back unspent, which the rescuer bounds.
-   */
+  /** Runs a claimed job in a free slot; one from the buffer (`held`) gets its start marked. */
   #startJob(job: Job, held: boolean): void {
     // An older attempt of this job may still run here: its lease passed (say,
     // heartbeats did not get through), it was rescued, and this worker claimed
@@ -448,34 +290,30 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
     this.#running.set(job.id, entry);
     if (held) {
       job.startedAt = new Date();
-      void this.#starts.push(job, null).then(
-        (outcome) => {
-          if (outcome.kind === "lost" && this.#running.get(job.id) === entry) this.#leaseLost(entry);
-        },
-        () => {},
-      );
+      this.#leases.markStarted(entry);
     }
     if (this.listens("job:started")) this.emit("job:started", { job });
-    void this.#runJob(entry);
+    this.#runJob(entry).catch((error: unknown) => this.#report(coerceError(error), "running a job"));
   }
 
   /**
    * Runs one attempt and records its outcome. Nothing on this path may leave
-   * the attempt hanging: the promise is not awaited, so a throw here would be
-   * an unhandled rejection (a crash, by default) and would leave the row
-   * `running`, its lease heartbeated, its slot taken and stop() waiting for
-   * ever. execute() and the tracing wrapper do not throw, the logger swallows
-   * its own failures and emit() its listeners'; the catches here are the last
-   * resort for whatever still does: the slot comes back and the attempt fails.
+   * the attempt hanging: the promise is not awaited, so a throw here would
+   * leave the row `running`, its lease heartbeated, its slot taken and stop()
+   * waiting for ever. execute() and the tracing wrapper do not throw, the
+   * logger swallows its own failures and emit() its listeners'; the catches
+   * here are the last resort for whatever still does: the slot comes back and
+   * the attempt fails.
    */
   async #runJob(entry: Attempt): Promise<void> {
     const job = entry.job;
     const spec = this.#handlers.get(job.type)!;
+    const ctx = jobContext(entry, this.id, this.#logger, (e) => this.#leases.extend(e));
     let verdict: Verdict;
     try {
       verdict = tracingOn()
-        ? await traceExecution(job, job.attempts, () => execute(entry, spec, this.#context(entry)), (v) => (v.kind === "fail" ? v.error : undefined))
-        : await execute(entry, spec, this.#context(entry));
+        ? await traceExecution(job, job.attempts, () => execute(entry, spec, ctx), (v) => (v.kind === "fail" ? v.error : undefined))
+        : await execute(entry, spec, ctx);
     } catch (thrown) {
       verdict = { kind: "fail", error: coerceError(thrown), permanent: false };
     }
@@ -484,12 +322,11 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
     let write: Promise<Outcome> | undefined;
     let error: Error | undefined;
     try {
-      ({ write, error } = this.#record(job, spec, verdict, entry));
+      ({ write, error } = this.#outcomes.record(job, spec, verdict, entry.reason));
     } catch (thrown) {
-      // Record a failure that cannot itself fail to build.
       error = new Error(`The attempt could not be recorded as it ended: ${coerceError(thrown).message}`);
       verdict = { kind: "fail", error, permanent: false };
-      write = this.#fails.push(job, { message: storableFailure(error.message), stack: null, delayMs: retryDelayMs(failureNumber(job), spec.backoff), permanent: false });
+      write = this.#outcomes.recordBroken(job, spec, error);
     }
     if (!write) return;
     let outcome: Outcome;
@@ -500,7 +337,7 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
       return;
     }
     try {
-      this.#announce(job, verdict.kind, outcome, error, durationMs, verdict.kind === "complete" ? verdict.result : undefined);
+      this.#outcomes.announce(job, verdict.kind, outcome, error, durationMs, verdict.kind === "complete" ? verdict.result : undefined);
     } catch (failure) {
       // The outcome is written; only its announcement is lost.
       this.#report(coerceError(failure), "announcing a job's outcome");
@@ -517,9 +354,7 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
     // Only this attempt's own entry: a newer attempt of the job may have taken its place.
     if (this.#running.get(job.id) === entry) this.#running.delete(job.id);
     try {
-      this.#prefetch.observe(durationMs);
-      this.#slotsStuck = false;
-      this.#fillSlots();
+      this.#claimer.slotFreed(durationMs);
     } catch (failure) {
       this.#report(coerceError(failure), "starting buffered jobs");
     } finally {
@@ -528,145 +363,11 @@ export class Worker<S extends JobSchemas = {}> extends TypedEmitter<WorkerEvents
     }
   }
 
-  /** Queues the write that records a verdict; none for an attempt cut off by a lost lease. */
-  #record(job: Job, spec: ResolvedHandler, verdict: Verdict, entry: Attempt): { write: Promise<Outcome> | undefined; error: Error | undefined } {
-    switch (verdict.kind) {
-      case "complete":
-        return { write: this.#completes.push(job, verdict.result), error: undefined };
-      case "fail": {
-        const error = verdict.error;
-        const write = this.#fails.push(job, {
-          ...failureText(error),
-          delayMs: retryDelayMs(failureNumber(job), spec.backoff),
-          permanent: verdict.permanent,
-        });
-        return { write, error };
-      }
-      case "snooze":
-        return { write: this.#snoozes.push(job, verdict.delayMs), error: undefined };
-      case "abandon":
-        return { write: entry.reason?.why === "shutdown" ? this.#snoozes.push(job, 0) : undefined, error: undefined };
-    }
-  }
-
-  #announce(job: Job, kind: string, outcome: Outcome, error: Error | undefined, durationMs: number, result: string | null | undefined): void {
-    switch (outcome.kind) {
-      case "lost":
-        this.#logger.warn({ jobId: job.id, attempt: job.attempts }, "lease lost before the outcome was written; discarded");
-        this.emit("job:lease-lost", { job });
-        return;
-      case "succeeded":
-        this.#logger.debug({ jobId: job.id, type: job.type, durationMs }, "job succeeded");
-        if (this.listens("job:succeeded")) this.emit("job:succeeded", { job, result: result ? JSON.parse(result) : null, durationMs });
-        return;
-      case "failed":
-        this.#logger.warn({ jobId: job.id, type: job.type, attempt: job.attempts, retryAt: outcome.runAt, error: error?.message }, "job failed; will retry");
-        this.emit("job:failed", { job, error: error!, retryAt: outcome.runAt, durationMs });
-        return;
-      case "dead":
-        this.#logger.error({ jobId: job.id, type: job.type, attempt: job.attempts, error: error?.message }, "job is dead");
-        this.emit("job:dead", { job, error: error!, durationMs });
-        return;
-      case "snoozed":
-        if (kind === "abandon") this.emit("job:released", { job });
-        else this.emit("job:snoozed", { job, runAt: outcome.runAt });
-        return;
-    }
-  }
-
-  /** The handler's context. The signal and the scoped logger are made only if the handler reads them. */
-  #context(entry: Attempt): JobContext {
-    const job = entry.job;
-    const parent = this.#logger;
-    let logger: Logger | undefined;
-    return {
-      job,
-      attempt: job.attempts,
-      workerId: this.id,
-      get signal() {
-        return entry.signal;
-      },
-      get logger() {
-        return (logger ??= scopeLogger(parent, { jobId: job.id, type: job.type, attempt: job.attempts }));
-      },
-      heartbeat: () => this.#heartbeatOne(entry),
-      snooze,
-    };
-  }
-
-  /** `ctx.heartbeat()`: extends one job's lease now. */
-  async #heartbeatOne(entry: Attempt): Promise<void> {
-    const job = entry.job;
-    if (entry.reason) throw entry.reason;
-    const rows = await run(this.#handle.pool, this.#sql.heartbeat, [[job.id], [job.attempts], this.id, this.#leaseMs], true);
-    if (rows.length === 0 && this.#running.get(job.id) === entry) this.#leaseLost(entry);
-    if (entry.reason) throw entry.reason;
-  }
-
-  /**
-   * Extends the lease of every job running here, in one statement; aborts
-   * jobs whose lease is gone. Buffered jobs are not extended: they start or
-   * go back within their hold.
-   */
-  async #beat(): Promise<void> {
-    const entries = [...this.#running.values()];
-    if (entries.length === 0) return;
-    try {
-      const jobs = entries.map((e) => e.job);
-      const rows = await run(this.#handle.pool, this.#sql.heartbeat, [jobs.map((j) => j.id), jobs.map((j) => j.attempts), this.id, this.#leaseMs], true);
-      const held = new Set(rows.map((r) => r.id as string));
-      for (const entry of entries) {
-        // Only a job still running here can have lost its lease; one that
-        // finished meanwhile may simply have been written already.
-        if (!held.has(entry.job.id) && this.#running.get(entry.job.id) === entry) this.#leaseLost(entry);
-      }
-    } catch (error) {
-      this.#report(error as Error, "extending leases");
-    }
-  }
-
   #leaseLost(entry: Attempt): void {
     if (entry.reason) return;
     this.#logger.warn({ jobId: entry.job.id, attempt: entry.job.attempts }, "lease lost: aborting the handler");
     entry.abort(new AbortReason("lease-lost", "This worker lost the job's lease; another worker may run it"));
     this.emit("job:lease-lost", { job: entry.job });
-  }
-
-  async #rescue(): Promise<void> {
-    try {
-      const result = await this.#rescuer.runOnce();
-      if (result.count > 0) {
-        this.#logger.warn({ count: result.count, dead: result.dead }, "rescued jobs whose lease had passed");
-        this.emit("jobs:rescued", result);
-        this.#waker.wake(true);
-      }
-    } catch (error) {
-      this.#report(error as Error, "rescuing expired leases");
-    }
-  }
-
-  async #prune(): Promise<void> {
-    try {
-      const result = await this.#pruner.runOnce();
-      if (result.deleted > 0) {
-        this.#logger.info({ ...result }, "deleted finished jobs past their retention age");
-        this.emit("jobs:pruned", result);
-      }
-    } catch (error) {
-      this.#report(error as Error, "deleting finished jobs");
-    }
-  }
-
-  async #schedule(): Promise<void> {
-    try {
-      const result = await this.#scheduler.runOnce();
-      if (result.enqueued > 0) {
-        this.#logger.info({ ...result }, "enqueued the jobs of due schedule ticks");
-        this.emit("jobs:scheduled", result);
-      }
-    } catch (error) {
-      this.#report(error as Error, "enqueueing scheduled jobs");
-    }
   }
 
   #report(error: Error, during: string): void {

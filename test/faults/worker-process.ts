@@ -33,7 +33,8 @@ pool.on("error", () => {});
 const recorder = new pg.Pool({ connectionString: env.DATABASE_URL, max: 4, application_name: "djps fault recorder" });
 recorder.on("error", () => {});
 
-async function work(payload: WorkPayload, ctx: JobContext<WorkPayload>): Promise<{ by: string }> {
+async function work(input: unknown, ctx: JobContext): Promise<{ by: string }> {
+  const payload = input as WorkPayload;
   const execution = await executionStart(recorder, schema, ctx, workerId);
   say("job", { id: ctx.job.id, attempt: ctx.attempt });
   try {

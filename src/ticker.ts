@@ -1,17 +1,19 @@
 /**
- * Calls `beat` every `intervalMs` until stopped; a beat never overlaps the
- * previous one. The worker's beat extends all of its leases in one statement.
+ * Calls `tick` every `intervalMs` until stopped; a tick never overlaps the
+ * previous one (the next interval starts when it ends). The timer does not
+ * keep the process alive. The worker's lease heartbeat, its buffer check and
+ * each maintenance duty run on one.
  */
 export class Ticker {
   readonly #intervalMs: number;
-  readonly #beat: () => Promise<void>;
+  readonly #tick: () => Promise<void>;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopped = true;
 
-  constructor(intervalMs: number, beat: () => Promise<void>) {
+  constructor(intervalMs: number, tick: () => Promise<void>) {
     this.#intervalMs = intervalMs;
-    this.#beat = beat;
+    this.#tick = tick;
   }
 
   start(): void {
@@ -20,7 +22,7 @@ export class Ticker {
     this.#schedule();
   }
 
-  /** Stops the timer and waits for a beat in progress. */
+  /** Stops the timer and waits for a tick in progress. */
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
@@ -30,7 +32,7 @@ export class Ticker {
   #schedule(): void {
     if (this.#stopped) return;
     this.#timer = setTimeout(() => {
-      this.#running = this.#beat().finally(() => {
+      this.#running = this.#tick().finally(() => {
         this.#running = undefined;
         this.#schedule();
       });

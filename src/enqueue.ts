@@ -1,0 +1,126 @@
+import type { z } from "zod";
+import { DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, nameSchema, type EnqueueOptions } from "./options.js";
+import { serializeJson } from "./payload.js";
+import { jobInsert } from "./sql/jobInsert.js";
+import { jobInsertMany } from "./sql/jobInsertMany.js";
+import { jobFromInsert, type InsertRow, type NewJob } from "./sql/jobRow.js";
+import type { Sql } from "./sql/query.js";
+import { loadTracing, startProducerSpan, tracingUnknown } from "./tracing.js";
+import type { EnqueueResult } from "./types.js";
+import { uuidv7 } from "./uuid.js";
+import { parse, schemaMismatch } from "./validate.js";
+
+/** What a producer checks payloads against. */
+export interface PayloadRules {
+  /** Zod schemas by job type; other types take any JSON. */
+  schemas: ReadonlyMap<string, z.ZodType>;
+  maxPayloadBytes: number;
+}
+
+/**
+ * A job ready to insert: its type and payload validated (against the type's
+ * schema, if one is registered), the payload serialised, the defaults
+ * applied. `prefix` places errors (`items.3.` in a bulk enqueue).
+ */
+export function prepareJob(type: unknown, payload: unknown, options: EnqueueOptions, rules: PayloadRules, prefix: string): NewJob {
+  const jobType = parse(nameSchema, type, `${prefix}type`);
+  const schema = rules.schemas.get(jobType);
+  if (schema) {
+    const result = schema.safeParse(payload);
+    if (!result.success) throw schemaMismatch(jobType, `${prefix}payload`, payload, result.error.issues[0]!);
+  }
+  return {
+    queue: options.queue ?? DEFAULT_QUEUE,
+    type: jobType,
+    payload: serializeJson(payload, `${prefix}payload`, rules.maxPayloadBytes),
+    priority: options.priority ?? 0,
+    runAt: options.runAt ?? null,
+    delayMs: options.delayMs ?? null,
+    maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    timeoutMs: options.timeoutMs ?? null,
+    key: options.idempotencyKey ?? null,
+  };
+}
+
+/** What an insert returned: the results, and the rows (for the caller's trailing wake-up). */
+export interface Inserted {
+  results: EnqueueResult[];
+  rows: InsertRow[];
+}
+
+/**
+ * Inserts one prepared job inside a PRODUCER span (when tracing is on). A
+ * `channel` makes the statement wake the queue's workers itself; null leaves
+ * it to the caller.
+ */
+export async function insertJob(sql: Sql, job: NewJob, channel: string | null): Promise<Inserted> {
+  if (tracingUnknown()) await loadTracing();
+  const span = startProducerSpan(job.queue, job.type, 1);
+  let rows: InsertRow[];
+  try {
+    rows = await jobInsert(sql, { job, channel, traceContext: span?.traceContext ?? null });
+  } catch (error) {
+    span?.end([], error);
+    throw error;
+  }
+  const row = rows[0]!;
+  span?.end([row.id]);
+  return { results: [{ job: jobFromInsert(job, row), created: row.created }], rows };
+}
+
+/**
+ * Inserts many prepared jobs in one statement. The first job with a given
+ * (type, key) is inserted; later ones in the batch share its job with
+ * `created: false`. Results come in the order of `prepared`.
+ */
+export async function insertJobs(sql: Sql, prepared: readonly NewJob[], channel: string | null): Promise<Inserted> {
+  const firstIndex = new Map<string, number>();
+  const sources: number[] = [];
+  const ids: string[] = [];
+  const inserted: NewJob[] = [];
+  prepared.forEach((job, i) => {
+    const dedupeKey = job.key === null ? null : `${job.type}\u0000${job.key}`;
+    const seen = dedupeKey === null ? undefined : firstIndex.get(dedupeKey);
+    if (seen !== undefined) {
+      sources.push(seen);
+      return;
+    }
+    if (dedupeKey !== null) firstIndex.set(dedupeKey, i);
+    sources.push(i);
+    ids.push(uuidv7());
+    inserted.push(job);
+  });
+  // Every job of a batch gets the same now() as run_at, so the claim order
+  // (priority, run_at, id) falls to the id: it must follow item order. UUIDv7s
+  // made within one millisecond are in random order; sorted, they are in
+  // creation order and still carry their own timestamps.
+  ids.sort();
+  if (tracingUnknown()) await loadTracing();
+  const queues = new Set(inserted.map((j) => j.queue));
+  const types = new Set(inserted.map((j) => j.type));
+  const span = startProducerSpan(queues.size === 1 ? inserted[0]!.queue : "(several)", types.size === 1 ? inserted[0]!.type : undefined, inserted.length);
+  const rows = await jobInsertMany(sql, { ids, jobs: inserted, channel, traceContext: span?.traceContext ?? null }).catch((error: unknown) => {
+    span?.end([], error);
+    throw error;
+  });
+  span?.end(rows.length === 1 ? [rows[0]!.id] : []);
+  const byId = new Map<string, InsertRow>();
+  const byKey = new Map<string, InsertRow>();
+  for (const row of rows) {
+    if (row.created) byId.set(row.id, row);
+    else byKey.set(`${row.type}\u0000${row.idempotency_key}`, row);
+  }
+  const results: EnqueueResult[] = [];
+  let insertIndex = 0;
+  for (let i = 0; i < prepared.length; i++) {
+    if (sources[i] !== i) {
+      const first = results[sources[i]!]!;
+      results.push({ job: first.job, created: false });
+      continue;
+    }
+    const job = prepared[i]!;
+    const row = (byId.get(ids[insertIndex++]!) ?? byKey.get(`${job.type}\u0000${job.key}`))!;
+    results.push({ job: jobFromInsert(job, row), created: row.created });
+  }
+  return { results, rows };
+}

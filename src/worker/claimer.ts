@@ -1,0 +1,187 @@
+import { coerceError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import { jobClaim } from "../sql/jobClaim.js";
+import { jobFromRow } from "../sql/jobRow.js";
+import type { Sql } from "../sql/query.js";
+import { Ticker } from "../ticker.js";
+import { rememberProducer } from "../tracing.js";
+import type { Job } from "../types.js";
+import { Prefetch } from "./prefetch.js";
+import type { Waker } from "./waker.js";
+
+/** A claimed job waiting in the buffer for a free slot, not started yet. */
+interface Held {
+  job: Job;
+  /** When (performance.now) to stop waiting for a slot and put it back: half its hold, so the hold cannot pass under it. */
+  releaseAt: number;
+}
+
+const byPriority = (a: Held, b: Held): number => b.job.priority - a.job.priority;
+
+/**
+ * The longest a claimed job waits in a worker's buffer, unstarted, before it
+ * must start or go back. It bounds how long a dead worker's buffered jobs stay
+ * hidden from the others (the buffer holds about 25 ms of work, so a healthy
+ * worker starts them long before).
+ */
+export const MAX_HOLD_MS = 5000;
+
+export interface ClaimerOptions {
+  sql: Sql;
+  /** Named queues to claim from; null for all. */
+  queues: readonly string[] | null;
+  types: readonly string[];
+  workerId: string;
+  leaseMs: number;
+  concurrency: number;
+  waker: Waker;
+  logger: Logger;
+  /** Handlers running now. */
+  running(): number;
+  /** Runs a claimed job in a free slot; `held` when it waited in the buffer, unstarted. */
+  start(job: Job, held: boolean): void;
+  /** Puts claimed jobs that never started back to `queued`, no attempt spent. */
+  release(jobs: Job[]): void;
+  report(error: Error, doing: string): void;
+}
+
+/**
+ * The claim loop and the buffer of claimed jobs (graphile-worker calls its
+ * version LocalQueue). It claims in batches for the free slots plus a
+ * prefetch sized by the handlers' measured duration (see `Prefetch`); the
+ * jobs beyond the free slots wait in the buffer, claimed under a short hold
+ * that heartbeats do not extend, and start as slots free. A buffered job that
+ * waits half its hold goes back for other workers, and the claimer then
+ * claims nothing ahead until a slot frees.
+ */
+export class Claimer {
+  readonly #o: ClaimerOptions;
+  /** The lease of a buffered job, unstarted: short, so a dead worker's buffer comes back soon. */
+  readonly holdMs: number;
+  readonly #prefetch: Prefetch;
+  readonly #holdTicker: Ticker;
+  #buffer: Held[] = [];
+  /**
+   * Buffered jobs waited out their hold: every slot is taken by jobs that run
+   * longer than the buffer assumed. No claims ahead until a slot frees, or the
+   * worker would claim, hold and put back the same jobs over and over.
+   */
+  #slotsStuck = false;
+  #stopping = false;
+  #loop: Promise<void> | undefined;
+
+  constructor(options: ClaimerOptions) {
+    this.#o = options;
+    this.holdMs = Math.min(options.leaseMs, MAX_HOLD_MS);
+    this.#prefetch = new Prefetch(options.concurrency);
+    this.#holdTicker = new Ticker(Math.max(100, Math.floor(this.holdMs / 4)), async () => this.#releaseStale());
+  }
+
+  /** Starts the claim loop. */
+  start(): void {
+    this.#holdTicker.start();
+    this.#loop = this.#run();
+  }
+
+  /**
+   * Ends the claim loop (a claim in flight lands first) and returns the
+   * buffered jobs, which never started here: the caller puts them back.
+   */
+  async stop(): Promise<Job[]> {
+    this.#stopping = true;
+    this.#o.waker.wake(false);
+    await this.#loop;
+    await this.#holdTicker.stop();
+    const jobs = this.#buffer.map((h) => h.job);
+    this.#buffer = [];
+    return jobs;
+  }
+
+  /** A slot freed after a handler ran `durationMs`: buffered jobs start in it. */
+  slotFreed(durationMs: number): void {
+    this.#prefetch.observe(durationMs);
+    this.#slotsStuck = false;
+    this.#fillSlots();
+  }
+
+  async #run(): Promise<void> {
+    const o = this.#o;
+    let failures = 0;
+    while (!this.#stopping) {
+      const free = o.concurrency - o.running();
+      const ahead = this.#slotsStuck ? 0 : this.#prefetch.target();
+      const want = free + ahead - this.#buffer.length;
+      // Claim when a slot is free, or when the buffer ran below half its target.
+      if (o.waker.wanted && want > 0 && (free > 0 || this.#buffer.length * 2 < ahead)) {
+        o.waker.wanted = false;
+        // The hold is counted from before the claim was sent: the server's
+        // deadline is never earlier than this one.
+        const sentAt = performance.now();
+        let rows;
+        try {
+          rows = await jobClaim(o.sql, {
+            queues: o.queues,
+            types: o.types,
+            limit: want,
+            start: Math.max(0, free),
+            workerId: o.workerId,
+            leaseMs: o.leaseMs,
+            holdMs: this.holdMs,
+          });
+          failures = 0;
+        } catch (error) {
+          failures++;
+          o.report(coerceError(error), "claiming jobs");
+          o.waker.wanted = true;
+          await o.waker.sleep(Math.min(10_000, 100 * 2 ** failures) * (0.5 + Math.random() / 2));
+          continue;
+        }
+        const buffered = this.#buffer.length;
+        const releaseAt = sentAt + this.holdMs / 2;
+        for (const row of rows) {
+          const job = jobFromRow(row);
+          if (row.trace_context !== null) rememberProducer(job, row.trace_context);
+          // The claim started the first `start` jobs (they hold the full
+          // lease); the rest wait in the buffer. When a stop began while the
+          // claim was out, every job goes to the buffer, which stop releases.
+          if (job.startedAt !== null && !this.#stopping) o.start(job, false);
+          else this.#buffer.push({ job, releaseAt });
+        }
+        // Rows come in claim order. A later claim can bring jobs of higher
+        // priority than some still buffered from an earlier one: they go first
+        // (the sort is stable, so claim order holds within a priority).
+        if (buffered > 0 && rows.length > 0) this.#buffer.sort(byPriority);
+        this.#fillSlots();
+        // A full batch means there may be more waiting.
+        if (rows.length === want) o.waker.wanted = true;
+        continue;
+      }
+      await o.waker.wait();
+    }
+  }
+
+  /** Starts buffered jobs in the free slots; one that waited too long goes back instead. */
+  #fillSlots(): void {
+    const o = this.#o;
+    while (o.running() < o.concurrency && this.#buffer.length > 0 && !this.#stopping) {
+      const held = this.#buffer.shift()!;
+      if (performance.now() >= held.releaseAt) this.#release([held.job]);
+      else o.start(held.job, true);
+    }
+  }
+
+  /** Puts buffered jobs that waited too long for a slot back to the queue, so that other workers can take them. */
+  #releaseStale(): void {
+    const now = performance.now();
+    if (this.#buffer.length === 0 || this.#buffer.every((h) => h.releaseAt > now)) return;
+    const stale = this.#buffer.filter((h) => h.releaseAt <= now);
+    this.#buffer = this.#buffer.filter((h) => h.releaseAt > now);
+    this.#slotsStuck = true;
+    this.#release(stale.map((h) => h.job));
+  }
+
+  #release(jobs: Job[]): void {
+    this.#o.logger.debug({ jobs: jobs.map((j) => j.id) }, "releasing buffered jobs that waited too long for a slot");
+    this.#o.release(jobs);
+  }
+}

@@ -1,0 +1,100 @@
+import { coerceError } from "../errors.js";
+import { jobHeartbeat } from "../sql/jobHeartbeat.js";
+import type { Sql } from "../sql/query.js";
+import { Ticker } from "../ticker.js";
+import type { Attempt } from "./attempt.js";
+import { Batcher, startWriter } from "./completer.js";
+
+export interface LeasesOptions {
+  sql: Sql;
+  workerId: string;
+  leaseMs: number;
+  /** How often every running job's lease is extended. */
+  heartbeatIntervalMs: number;
+  /** The attempts running now, by job id. */
+  running: ReadonlyMap<string, Attempt>;
+  /** This worker no longer holds the job of a running attempt. */
+  lost(entry: Attempt): void;
+  report(error: Error, doing: string): void;
+}
+
+/**
+ * The leases of the jobs running here: one heartbeat statement extends them
+ * all every `heartbeatIntervalMs`; `ctx.heartbeat()` extends one now; a job
+ * started from the buffer gets its start marked (which also gives it the full
+ * lease) in batches. A job missing from what a heartbeat or a start mark
+ * changed has lost its lease: another worker may run it, so its handler is
+ * told (`lost`).
+ */
+export class Leases {
+  readonly #o: LeasesOptions;
+  readonly #heartbeat: Ticker;
+  /** Marks that held jobs started: their lease goes from the short hold to the full lease. */
+  readonly #starts: Batcher<null>;
+
+  constructor(options: LeasesOptions) {
+    this.#o = options;
+    this.#heartbeat = new Ticker(options.heartbeatIntervalMs, () => this.#beat());
+    this.#starts = new Batcher(startWriter(options.sql, options.workerId, options.leaseMs), (error) => options.report(error, "writing job outcomes"));
+  }
+
+  start(): void {
+    this.#heartbeat.start();
+  }
+
+  /** Stops the heartbeat (once no job runs) and writes the start marks still pending. */
+  async stop(): Promise<void> {
+    await this.#heartbeat.stop();
+    await this.#starts.close();
+  }
+
+  /**
+   * Marks that a job held in the buffer started, without making its handler
+   * wait; a crash before the mark is written puts the job back unspent, which
+   * the rescuer bounds.
+   */
+  markStarted(entry: Attempt): void {
+    void this.#starts.push(entry.job, null).then(
+      (outcome) => {
+        if (outcome.kind === "lost") this.#lostIfRunning(entry);
+      },
+      () => {},
+    );
+  }
+
+  /** `ctx.heartbeat()`: extends one job's lease now; throws the abort reason once the attempt is cut off. */
+  async extend(entry: Attempt): Promise<void> {
+    if (entry.reason) throw entry.reason;
+    const job = entry.job;
+    const rows = await jobHeartbeat(this.#o.sql, { ids: [job.id], attempts: [job.attempts], workerId: this.#o.workerId, leaseMs: this.#o.leaseMs });
+    if (rows.length === 0) this.#lostIfRunning(entry);
+    if (entry.reason) throw entry.reason;
+  }
+
+  /**
+   * Extends the lease of every job running here, in one statement. Buffered
+   * jobs are not extended: they start or go back within their hold.
+   */
+  async #beat(): Promise<void> {
+    const entries = [...this.#o.running.values()];
+    if (entries.length === 0) return;
+    try {
+      const jobs = entries.map((e) => e.job);
+      const rows = await jobHeartbeat(this.#o.sql, {
+        ids: jobs.map((j) => j.id),
+        attempts: jobs.map((j) => j.attempts),
+        workerId: this.#o.workerId,
+        leaseMs: this.#o.leaseMs,
+      });
+      const held = new Set(rows.map((r) => r.id));
+      for (const entry of entries) if (!held.has(entry.job.id)) this.#lostIfRunning(entry);
+    } catch (error) {
+      this.#o.report(coerceError(error), "extending leases");
+    }
+  }
+
+  /** Only an attempt still running here can have lost its lease; one that finished meanwhile may simply have been written already. */
+  #lostIfRunning(entry: Attempt): void {
+    if (this.#o.running.get(entry.job.id) === entry) this.#o.lost(entry);
+  }
+}

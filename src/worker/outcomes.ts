@@ -1,0 +1,114 @@
+import type { WorkerEvents } from "../events.js";
+import type { Logger } from "../logger.js";
+import type { Sql } from "../sql/query.js";
+import type { Job } from "../types.js";
+import type { AbortReason } from "./attempt.js";
+import { failureNumber, retryDelayMs } from "./backoff.js";
+import { Batcher, completeWriter, failWriter, snoozeWriter, type FailData, type Outcome } from "./completer.js";
+import { failureText, storableFailure, type ResolvedHandler, type Verdict } from "./executor.js";
+
+type Emit = <K extends keyof WorkerEvents>(event: K, data: WorkerEvents[K]) => void;
+
+export interface OutcomesOptions {
+  sql: Sql;
+  workerId: string;
+  channel: string;
+  logger: Logger;
+  emit: Emit;
+  /** Whether anyone listens to an event (hot paths skip building its data). */
+  listens(event: keyof WorkerEvents): boolean;
+  report(error: Error, doing: string): void;
+}
+
+/** What ended an attempt, as recorded: the write in flight, and the error a failure reports. */
+export interface Recorded {
+  write: Promise<Outcome> | undefined;
+  error: Error | undefined;
+}
+
+/**
+ * Records how attempts ended: successes, failures and snoozes each go to
+ * their own batcher (a lone write goes at once; writes arriving meanwhile go
+ * together in the next statement), fenced on the attempt, and what the
+ * database made of each is logged and emitted.
+ */
+export class Outcomes {
+  readonly #o: OutcomesOptions;
+  readonly #completes: Batcher<string | null>;
+  readonly #fails: Batcher<FailData>;
+  readonly #snoozes: Batcher<number>;
+
+  constructor(options: OutcomesOptions) {
+    this.#o = options;
+    const onError = (error: Error) => options.report(error, "writing job outcomes");
+    this.#completes = new Batcher(completeWriter(options.sql, options.workerId), onError);
+    this.#fails = new Batcher(failWriter(options.sql, options.workerId), onError);
+    this.#snoozes = new Batcher(snoozeWriter(options.sql, options.workerId, options.channel), onError);
+  }
+
+  /** Queues the write that records a verdict; none for an attempt cut off by a lost lease. */
+  record(job: Job, spec: ResolvedHandler, verdict: Verdict, reason: AbortReason | undefined): Recorded {
+    switch (verdict.kind) {
+      case "complete":
+        return { write: this.#completes.push(job, verdict.result), error: undefined };
+      case "fail": {
+        const error = verdict.error;
+        const write = this.#fails.push(job, {
+          ...failureText(error),
+          delayMs: retryDelayMs(failureNumber(job), spec.backoff),
+          permanent: verdict.permanent,
+        });
+        return { write, error };
+      }
+      case "snooze":
+        return { write: this.#snoozes.push(job, verdict.delayMs), error: undefined };
+      case "abandon":
+        return { write: reason?.why === "shutdown" ? this.#snoozes.push(job, 0) : undefined, error: undefined };
+    }
+  }
+
+  /** Records a failure that cannot itself fail to build: the attempt ended in a way that could not be recorded. */
+  recordBroken(job: Job, spec: ResolvedHandler, error: Error): Promise<Outcome> {
+    return this.#fails.push(job, { message: storableFailure(error.message), stack: null, delayMs: retryDelayMs(failureNumber(job), spec.backoff), permanent: false });
+  }
+
+  /** Back to `queued` without spending an attempt: a job whose handler never started, or was cut off by shutdown. */
+  release(job: Job): Promise<Outcome> {
+    return this.#snoozes.push(job, 0);
+  }
+
+  /** Logs and emits what the database made of an attempt's outcome. */
+  announce(job: Job, kind: Verdict["kind"], outcome: Outcome, error: Error | undefined, durationMs: number, result: string | null | undefined): void {
+    const { logger, emit } = this.#o;
+    switch (outcome.kind) {
+      case "lost":
+        logger.warn({ jobId: job.id, attempt: job.attempts }, "lease lost before the outcome was written; discarded");
+        emit("job:lease-lost", { job });
+        return;
+      case "succeeded":
+        logger.debug({ jobId: job.id, type: job.type, durationMs }, "job succeeded");
+        if (this.#o.listens("job:succeeded")) emit("job:succeeded", { job, result: result ? JSON.parse(result) : null, durationMs });
+        return;
+      case "failed":
+        logger.warn({ jobId: job.id, type: job.type, attempt: job.attempts, retryAt: outcome.runAt, error: error?.message }, "job failed; will retry");
+        emit("job:failed", { job, error: error!, retryAt: outcome.runAt, durationMs });
+        return;
+      case "dead":
+        logger.error({ jobId: job.id, type: job.type, attempt: job.attempts, error: error?.message }, "job is dead");
+        emit("job:dead", { job, error: error!, durationMs });
+        return;
+      case "snoozed":
+        if (kind === "abandon") emit("job:released", { job });
+        else emit("job:snoozed", { job, runAt: outcome.runAt });
+        return;
+      case "held":
+        return;
+    }
+  }
+
+  /** Writes what is pending; gives up on writes that keep failing (their leases pass and the rescuer takes them). */
+  async close(): Promise<void> {
+    await Promise.all([this.#completes.close(), this.#fails.close(), this.#snoozes.close()]);
+  }
+}
+
