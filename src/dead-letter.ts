@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { walkBatches } from "./maintenance/batches.js";
+import { walkBatches } from "./sql/batches.js";
 import { dateSchema, nameSchema } from "./options.js";
 import type { DeadPickParams } from "./sql/deadPick.js";
 import type { Query, Sql } from "./sql/query.js";

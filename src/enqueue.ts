@@ -9,6 +9,7 @@ import { loadTracing, startProducerSpan, tracingUnknown } from "./tracing.js";
 import type { EnqueueResult } from "./types.js";
 import { uuidv7 } from "./uuid.js";
 import { parse, schemaMismatch } from "./validate.js";
+import type { WakeDebounce } from "./wake-debounce.js";
 
 /** What a producer checks payloads against. */
 export interface PayloadRules {
@@ -42,30 +43,49 @@ export function prepareJob(type: unknown, payload: unknown, options: EnqueueOpti
   };
 }
 
-/** What an insert returned: the results, and the rows (for the caller's trailing wake-up). */
-export interface Inserted {
-  results: EnqueueResult[];
-  rows: InsertRow[];
+/** Where an enqueue goes, and how it wakes the workers of the queues it fills. */
+export interface EnqueueTarget {
+  sql: Sql;
+  /** The schema's NOTIFY channel. */
+  channel: string;
+  /** The producer's NOTIFY throttle. */
+  wake: WakeDebounce;
+  /** The statement runs in the caller's transaction (`{ client }`). */
+  inTransaction: boolean;
 }
 
 /**
- * Inserts one prepared job inside a PRODUCER span (when tracing is on). A
- * `channel` makes the statement wake the queue's workers itself; null leaves
- * it to the caller.
+ * The channel an enqueue statement should NOTIFY on, or null when the wake
+ * is left to the debounce's trailing NOTIFY. Inside a caller's transaction
+ * the statement always notifies: only its commit may wake workers, and we
+ * cannot know when that comes.
  */
-export async function insertJob(sql: Sql, job: NewJob, channel: string | null): Promise<Inserted> {
+function wakeChannel(target: EnqueueTarget): string | null {
+  return target.inTransaction || target.wake.lead() ? target.channel : null;
+}
+
+/** Queues given runnable jobs by a statement that did not notify: the trailing NOTIFY wakes them. */
+function trailWake(target: EnqueueTarget, rows: readonly InsertRow[]): void {
+  const queues = rows.filter((r) => r.created && r.run_at <= r.created_at).map((r) => r.queue);
+  if (queues.length > 0) target.wake.trail(queues);
+}
+
+/** Inserts one prepared job inside a PRODUCER span (when tracing is on). */
+export async function insertJob(target: EnqueueTarget, job: NewJob): Promise<EnqueueResult> {
   if (tracingUnknown()) await loadTracing();
+  const channel = wakeChannel(target);
   const span = startProducerSpan(job.queue, job.type, 1);
   let rows: InsertRow[];
   try {
-    rows = await jobInsert(sql, { job, channel, traceContext: span?.traceContext ?? null });
+    rows = await jobInsert(target.sql, { job, channel, traceContext: span?.traceContext ?? null });
   } catch (error) {
     span?.end([], error);
     throw error;
   }
   const row = rows[0]!;
   span?.end([row.id]);
-  return { results: [{ job: jobFromInsert(job, row), created: row.created }], rows };
+  if (channel === null) trailWake(target, rows);
+  return { job: jobFromInsert(job, row), created: row.created };
 }
 
 /**
@@ -73,7 +93,7 @@ export async function insertJob(sql: Sql, job: NewJob, channel: string | null): 
  * (type, key) is inserted; later ones in the batch share its job with
  * `created: false`. Results come in the order of `prepared`.
  */
-export async function insertJobs(sql: Sql, prepared: readonly NewJob[], channel: string | null): Promise<Inserted> {
+export async function insertJobs(target: EnqueueTarget, prepared: readonly NewJob[]): Promise<EnqueueResult[]> {
   const firstIndex = new Map<string, number>();
   const sources: number[] = [];
   const ids: string[] = [];
@@ -99,11 +119,13 @@ export async function insertJobs(sql: Sql, prepared: readonly NewJob[], channel:
   const queues = new Set(inserted.map((j) => j.queue));
   const types = new Set(inserted.map((j) => j.type));
   const span = startProducerSpan(queues.size === 1 ? inserted[0]!.queue : "(several)", types.size === 1 ? inserted[0]!.type : undefined, inserted.length);
-  const rows = await jobInsertMany(sql, { ids, jobs: inserted, channel, traceContext: span?.traceContext ?? null }).catch((error: unknown) => {
+  const channel = wakeChannel(target);
+  const rows = await jobInsertMany(target.sql, { ids, jobs: inserted, channel, traceContext: span?.traceContext ?? null }).catch((error: unknown) => {
     span?.end([], error);
     throw error;
   });
   span?.end(rows.length === 1 ? [rows[0]!.id] : []);
+  if (channel === null) trailWake(target, rows);
   const byId = new Map<string, InsertRow>();
   const byKey = new Map<string, InsertRow>();
   for (const row of rows) {
@@ -122,5 +144,5 @@ export async function insertJobs(sql: Sql, prepared: readonly NewJob[], channel:
     const row = (byId.get(ids[insertIndex++]!) ?? byKey.get(`${job.type}\u0000${job.key}`))!;
     results.push({ job: jobFromInsert(job, row), created: row.created });
   }
-  return { results, rows };
+  return results;
 }

@@ -37,9 +37,9 @@ export type WorkerEvents = {
    */
   "jobs:rescued": { count: number; dead: number; released: number; ids: string[] };
   /** The maintenance loop deleted finished jobs past their retention age (see the `retention` option). */
+  "jobs:pruned": { deleted: number; succeeded: number; dead: number; canceled: number };
   /** The scheduler enqueued the jobs of due ticks of recurring schedules (see `queue.schedule`). */
   "jobs:scheduled": { enqueued: number; schedules: string[] };
-  "jobs:pruned": { deleted: number; succeeded: number; dead: number; canceled: number };
 }
 
 /** The Queue's events. */

@@ -5,7 +5,7 @@ export { Metrics } from "./metrics/metrics.js";
 export type { MetricsOptions } from "./metrics/metrics.js";
 export type { WorkerOptions, Handlers, HandlerSpec, HandlerEntry } from "./worker/types.js";
 export type { Handler, JobContext } from "./worker/executor.js";
-export type { BackoffOptions } from "./worker/options.js";
+export type { BackoffOptions } from "./worker/backoff.js";
 export { DEFAULT_BACKOFF, WORKER_DEFAULTS } from "./worker/options.js";
 export { retryDelayMs } from "./worker/backoff.js";
 export type { RescueResult } from "./maintenance/rescuer.js";

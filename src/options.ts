@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Executor } from "./db.js";
+import type { JobSchemas, JobType, PayloadOf } from "./types.js";
 import { JOB_STATUSES } from "./states.js";
 
 /**
@@ -146,6 +147,29 @@ export const queueOptionsSchema = z.strictObject(
   },
   { error: "an options object" },
 );
+
+/** The option fields as the schema that validates them takes them. */
+type QueueOptionFields = z.input<typeof queueOptionsSchema>;
+
+/**
+ * Options for `new Queue()`: the fields of the schema that validates them,
+ * with `schemas` typed so that they type the payloads.
+ */
+export interface QueueOptions<S extends JobSchemas = JobSchemas> extends Omit<QueueOptionFields, "schemas"> {
+  /**
+   * Zod schemas by job type. Payloads of these types are type-checked at
+   * compile time and validated on enqueue; other types take any JSON.
+   * @example new Queue({ schemas: { send_email: z.object({ to: z.email() }) } })
+   */
+  schemas?: S;
+}
+
+/** One item of `enqueueMany`. */
+export interface EnqueueItem<S extends JobSchemas = JobSchemas, T extends JobType<S> = JobType<S>> {
+  type: T;
+  payload: PayloadOf<S, T>;
+  options?: EnqueueOptions;
+}
 
 /** The Queue's defaults, applied in its constructor. */
 export const QUEUE_DEFAULTS = Object.freeze({

@@ -1,16 +1,14 @@
 import type pg from "pg";
-import type { z } from "zod";
 import { deadJobFilterSchema, eachDeadBatch, type DeadJobFilter } from "./dead-letter.js";
 import { openPool, runner, type Executor, type PoolHandle } from "./db.js";
-import { insertJob, insertJobs, prepareJob, type Inserted, type PayloadRules } from "./enqueue.js";
-import { ConfigError, InvalidStateError, JobNotFoundError } from "./errors.js";
+import { CallTracker } from "./call-tracker.js";
+import { insertJob, insertJobs, prepareJob, type EnqueueTarget, type PayloadRules } from "./enqueue.js";
+import { InvalidStateError, JobNotFoundError } from "./errors.js";
 import { TypedEmitter, type QueueEvents } from "./events.js";
 import { prune, type PruneResult } from "./maintenance/pruner.js";
 import { pruneAges, pruneOptionsSchema, type PruneOptions } from "./maintenance/retention.js";
 import {
   callOptionsSchema,
-  DEFAULT_MAX_ATTEMPTS,
-  DEFAULT_QUEUE,
   enqueueCallSchema,
   enqueueItemsSchema,
   jobIdSchema,
@@ -19,20 +17,22 @@ import {
   QUEUE_DEFAULTS,
   queueOptionsSchema,
   type CallOptions,
+  type EnqueueItem,
   type EnqueueOptions,
   type ListJobsOptions,
+  type QueueOptions,
 } from "./options.js";
-import { cronSchema, scheduleFromRow, scheduleOptionsSchema, type Schedule, type ScheduleOptions } from "./schedule.js";
+import { defineSchedule, scheduleFromRow, type Schedule, type ScheduleOptions } from "./schedule.js";
 import { jobsChannel, schemaName } from "./schema-name.js";
-import { assertSchemaVersion } from "./schema-version.js";
+import { checkedFirst } from "./schema-version.js";
 import { jobCancel } from "./sql/jobCancel.js";
 import { jobDeadPurge } from "./sql/jobDeadPurge.js";
 import { jobDeadRetry } from "./sql/jobDeadRetry.js";
 import { jobGet } from "./sql/jobGet.js";
 import { jobList, jobListDead } from "./sql/jobList.js";
-import { jobFromRow, type InsertRow, type JobRow } from "./sql/jobRow.js";
+import { jobFromRow, type JobRow } from "./sql/jobRow.js";
 import { jobRetry } from "./sql/jobRetry.js";
-import type { Query, Sql } from "./sql/query.js";
+import type { Sql } from "./sql/query.js";
 import { queuePause, queueResume, queuesPaused } from "./sql/queuePause.js";
 import { queueStats } from "./sql/queueStats.js";
 import { queueWake } from "./sql/queueWake.js";
@@ -45,33 +45,10 @@ import type { EnqueueResult, Job, JobPage, JobSchemas, JobType, PayloadOf, Queue
 import { parse } from "./validate.js";
 import { WakeDebounce } from "./wake-debounce.js";
 
-export type { CallOptions, EnqueueOptions, ListJobsOptions };
+export type { CallOptions, EnqueueItem, EnqueueOptions, ListJobsOptions, QueueOptions };
 
 /** How often one Queue's enqueues may carry a NOTIFY (see `WakeDebounce`). */
 const WAKE_WINDOW_MS = 10;
-
-/** The option fields as the schema that validates them takes them. */
-type QueueOptionFields = z.input<typeof queueOptionsSchema>;
-
-/**
- * Options for `new Queue()`: the fields of the schema that validates them,
- * with `schemas` typed so that they type the payloads.
- */
-export interface QueueOptions<S extends JobSchemas = JobSchemas> extends Omit<QueueOptionFields, "schemas"> {
-  /**
-   * Zod schemas by job type. Payloads of these types are type-checked at
-   * compile time and validated on enqueue; other types take any JSON.
-   * @example new Queue({ schemas: { send_email: z.object({ to: z.email() }) } })
-   */
-  schemas?: S;
-}
-
-/** One item of `enqueueMany`. */
-export interface EnqueueItem<S extends JobSchemas = JobSchemas, T extends JobType<S> = JobType<S>> {
-  type: T;
-  payload: PayloadOf<S, T>;
-  options?: EnqueueOptions;
-}
 
 /**
  * The producer side: enqueue jobs and inspect or steer them.
@@ -88,10 +65,8 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
   /** Statements on the Queue's own pool, after the schema version check. */
   readonly #pooled: Sql;
   readonly #wake: WakeDebounce;
-  /** Calls running now: close() lets them settle before it ends the pool. */
-  readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #calls = new CallTracker();
   #closed: Promise<void> | undefined;
-  #schemaChecked: Promise<void> | undefined;
 
   constructor(options: QueueOptions<S> = {}) {
     super();
@@ -105,13 +80,10 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
     };
     this.#handle = openPool(opts, opts.poolSize ?? QUEUE_DEFAULTS.poolSize, "djps queue");
     const run = runner(this.#handle.pool, true);
-    this.#pooled = {
-      schema: this.#schema,
-      run: async (statement, values) => {
-        await this.#schemaReady();
-        return run(statement, values);
-      },
-    };
+    // Calls inside the caller's transaction (`{ client }`) skip the check:
+    // they must not wait for a pool connection the transaction may itself be
+    // holding, nor risk an error that aborts it.
+    this.#pooled = { schema: this.#schema, run: checkedFirst(run, this.#handle.pool, this.#schema) };
     // The trailing wake-up skips the version check: it only follows an enqueue, which made it.
     const wakeSql: Sql = { schema: this.#schema, run };
     this.#wake = new WakeDebounce(WAKE_WINDOW_MS, async (queues) => {
@@ -144,10 +116,7 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
   async #enqueue<T extends JobType<S>>(type: T, payload: PayloadOf<S, T>, options: EnqueueOptions & CallOptions): Promise<EnqueueResult<PayloadOf<S, T>>> {
     const { client, ...jobOptions } = parse(enqueueCallSchema, options, "options");
     const job = prepareJob(type, payload, jobOptions, this.#rules, "");
-    const channel = this.#wakeChannel(client);
-    const inserted = await insertJob(this.#sql(client), job, channel);
-    if (channel === null) this.#trailWake(inserted.rows);
-    const result = inserted.results[0] as EnqueueResult<PayloadOf<S, T>>;
+    const result = (await insertJob(this.#target(client), job)) as EnqueueResult<PayloadOf<S, T>>;
     this.emit("job:enqueued", result);
     return result;
   }
@@ -166,11 +135,9 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
     const list = parse(enqueueItemsSchema, items, "items");
     if (list.length === 0) return [];
     const prepared = list.map((item, i) => prepareJob(item.type, item.payload, item.options ?? {}, this.#rules, `items.${i}.`));
-    const channel = this.#wakeChannel(client);
-    const inserted = await insertJobs(this.#sql(client), prepared, channel);
-    if (channel === null) this.#trailWake(inserted.rows);
-    if (this.listens("job:enqueued")) for (const result of inserted.results) this.emit("job:enqueued", result);
-    return inserted.results;
+    const results = await insertJobs(this.#target(client), prepared);
+    if (this.listens("job:enqueued")) for (const result of results) this.emit("job:enqueued", result);
+    return results;
   }
 
   /** The job with this id, or `null`. */
@@ -313,25 +280,8 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
    * @example await queue.schedule("nightly-report", "0 3 * * *", "build_report", { scope: "all" }, { timeZone: "Europe/Berlin" });
    */
   async schedule<T extends JobType<S>>(name: string, cron: string, type: T, payload?: PayloadOf<S, T>, options: ScheduleOptions = {}): Promise<Schedule> {
-    const scheduleName = parse(nameSchema, name, "name");
-    const expression = parse(cronSchema, cron, "cron").trim();
-    const opts = parse(scheduleOptionsSchema, options, "options");
-    const job = prepareJob(type, payload ?? null, {}, this.#rules, "");
-    return this.#track(async () => {
-      const [row] = await scheduleUpsert(this.#pooled, {
-        name: scheduleName,
-        cron: expression,
-        timeZone: opts.timeZone ?? "UTC",
-        type: job.type,
-        payload: job.payload,
-        queue: opts.queue ?? DEFAULT_QUEUE,
-        priority: opts.priority ?? 0,
-        maxAttempts: opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
-        timeoutMs: opts.timeoutMs ?? null,
-        backfillMs: opts.backfillMs ?? 0,
-      });
-      return scheduleFromRow(row!);
-    });
+    const definition = defineSchedule(name, cron, options, () => prepareJob(type, payload ?? null, {}, this.#rules, ""));
+    return this.#track(async () => scheduleFromRow((await scheduleUpsert(this.#pooled, definition))[0]!));
   }
 
   /** Removes a schedule; resolves to whether it existed. Jobs it already enqueued stay. */
@@ -369,9 +319,7 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
   }
 
   async #drain(): Promise<void> {
-    // pg's end() leaves callers still waiting for a connection pending forever,
-    // so every call in flight settles first. None can join after this point.
-    await Promise.allSettled(this.#inFlight);
+    await this.#calls.close();
     // A wake-up still owed to workers goes out before the pool ends.
     await this.#wake.flush();
     if (this.#handle.owned) await this.#handle.pool.end();
@@ -396,20 +344,9 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
     });
   }
 
-  /**
-   * The channel an enqueue statement should NOTIFY on, or null when the wake
-   * is left to the debounce's trailing NOTIFY. Inside a caller's transaction
-   * the statement always notifies: only its commit may wake workers, and we
-   * cannot know when that comes.
-   */
-  #wakeChannel(client: Executor | undefined): string | null {
-    return client || this.#wake.lead() ? this.#channel : null;
-  }
-
-  /** Queues given runnable jobs by a statement that did not notify. */
-  #trailWake(rows: readonly InsertRow[]): void {
-    const queues = rows.filter((r) => r.created && r.run_at <= r.created_at).map((r) => r.queue);
-    if (queues.length > 0) this.#wake.trail(queues);
+  /** Where an enqueue goes: the caller's transaction, or the Queue's own pool. */
+  #target(client: Executor | undefined): EnqueueTarget {
+    return { sql: this.#sql(client), channel: this.#channel, wake: this.#wake, inTransaction: client !== undefined };
   }
 
   /**
@@ -420,31 +357,7 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
     return client ? { schema: this.#schema, run: runner(client, false) } : this.#pooled;
   }
 
-  /**
-   * The first call on the Queue's own pool checks the schema version once
-   * (see schema-version.ts); a failure is not kept, so a call after
-   * `npx djps migrate` succeeds. Calls inside the caller's transaction
-   * (`{ client }`) skip it: they must not wait for a pool connection the
-   * transaction may itself be holding, nor risk an error that aborts it.
-   */
-  #schemaReady(): Promise<void> {
-    this.#schemaChecked ??= assertSchemaVersion(this.#handle.pool, this.#schema).catch((error: unknown) => {
-      this.#schemaChecked = undefined;
-      throw error;
-    });
-    return this.#schemaChecked;
-  }
-
-  /**
-   * Runs the work of a public call, counted in `#inFlight` until it settles so
-   * that close() can wait for it; once close() began, refuses it instead.
-   */
   #track<T>(work: () => Promise<T>): Promise<T> {
-    if (this.#closed) return Promise.reject(new ConfigError("This Queue is closed"));
-    const call = work();
-    this.#inFlight.add(call);
-    const forget = () => void this.#inFlight.delete(call);
-    call.then(forget, forget);
-    return call;
+    return this.#calls.track(work);
   }
 }

@@ -1,6 +1,10 @@
 import { Cron } from "croner";
 import { z } from "zod";
-import { enqueueOptionsShape, intSchema, nameSchema } from "./options.js";
+import { DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, enqueueOptionsShape, intSchema, nameSchema } from "./options.js";
+import type { NewJob } from "./sql/jobRow.js";
+import type { ScheduleRow } from "./sql/scheduleList.js";
+import type { scheduleUpsert } from "./sql/scheduleUpsert.js";
+import { parse } from "./validate.js";
 
 /** A recurring job, as stored. */
 export interface Schedule {
@@ -90,8 +94,31 @@ export const scheduleOptionsSchema = z.strictObject(
 
 export { nameSchema as scheduleNameSchema };
 
+/**
+ * What `queue.schedule()` stores: the name, cron and options validated (in
+ * that order, then the job `prepare` validates), with the defaults applied.
+ */
+export function defineSchedule(name: unknown, cron: unknown, options: unknown, prepare: () => NewJob): Parameters<typeof scheduleUpsert>[1] {
+  const scheduleName = parse(nameSchema, name, "name");
+  const expression = parse(cronSchema, cron, "cron").trim();
+  const opts = parse(scheduleOptionsSchema, options, "options");
+  const job = prepare();
+  return {
+    name: scheduleName,
+    cron: expression,
+    timeZone: opts.timeZone ?? "UTC",
+    type: job.type,
+    payload: job.payload,
+    queue: opts.queue ?? DEFAULT_QUEUE,
+    priority: opts.priority ?? 0,
+    maxAttempts: opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    timeoutMs: opts.timeoutMs ?? null,
+    backfillMs: opts.backfillMs ?? 0,
+  };
+}
+
 /** A row of `schedules` as a Schedule, with its next tick after `now`. */
-export function scheduleFromRow(row: any, now = new Date()): Schedule {
+export function scheduleFromRow(row: ScheduleRow, now = new Date()): Schedule {
   return {
     name: row.name,
     cron: row.cron,

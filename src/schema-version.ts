@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { runner, SqlState } from "./db.js";
+import { runner, SqlState, type Run } from "./db.js";
 import { ConfigError, DatabaseError } from "./errors.js";
 import { DEFAULT_SCHEMA } from "./options.js";
 import { migrationLatest } from "./sql/migrationLatest.js";
@@ -38,6 +38,23 @@ export async function assertSchemaVersion(pool: pg.Pool, schema: string): Promis
         `cannot be used by older code: upgrade djps`,
     );
   }
+}
+
+/**
+ * `run`, checking the schema version before the first statement goes out (a
+ * Queue's calls on its own pool). A failed check is not kept: the next
+ * statement checks again, so a call after `npx djps migrate` succeeds.
+ */
+export function checkedFirst(run: Run, pool: pg.Pool, schema: string): Run {
+  let checked: Promise<void> | undefined;
+  return async (statement, values) => {
+    checked ??= assertSchemaVersion(pool, schema).catch((error: unknown) => {
+      checked = undefined;
+      throw error;
+    });
+    await checked;
+    return run(statement, values);
+  };
 }
 
 /** The applied version (0 when never migrated) and the breaking versions beyond the code's. */

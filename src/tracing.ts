@@ -12,6 +12,7 @@
  * what OpenTelemetry's messaging conventions recommend.
  */
 import type * as Otel from "@opentelemetry/api";
+import { coerceError } from "./errors.js";
 import type { Job } from "./types.js";
 
 type Api = typeof Otel;
@@ -109,7 +110,7 @@ export function startProducerSpan(queue: string, type: string | undefined, count
     end(jobIds, error) {
       if (jobIds.length === 1) span.setAttribute("messaging.message.id", jobIds[0]!);
       if (error !== undefined) {
-        span.recordException(error as Error);
+        span.recordException(coerceError(error));
         span.setStatus({ code: a.SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
       }
       span.end();

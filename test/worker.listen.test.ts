@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Queue } from "../src/index.js";
+import pg from "pg";
+import { Worker, type Queue } from "../src/index.js";
 import { waitFor, type TestSchema } from "./support/db.js";
 import { useTestBed } from "./support/bed.js";
 import { collect, jobRow, nextEvent } from "./support/worker.js";
@@ -102,6 +103,27 @@ describe("LISTEN/NOTIFY", () => {
     expect((await jobRow(db.pool, db.schema, ids[2]!)).result).toBe(6);
     expect(listening).toEqual([]);
     expect(await listenerPids()).toEqual([]);
+  });
+});
+
+describe("the LISTEN connection", () => {
+  it("goes back to a pool it was lent from without djps's listeners on it", async () => {
+    const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+    try {
+      const worker = new Worker({ t: async () => 1 }, { pool, schema: db.schema });
+      await worker.start();
+      await worker.stop({ timeoutMs: 0 });
+      // Both connections (the LISTEN one among them) are idle in the pool:
+      // checked out again, neither carries a notification or error listener.
+      const clients = await Promise.all([pool.connect(), pool.connect()]);
+      for (const client of clients) {
+        expect(client.listenerCount("notification")).toBe(0);
+        expect(client.listenerCount("error")).toBe(0);
+        client.release();
+      }
+    } finally {
+      await pool.end();
+    }
   });
 });
 

@@ -21,12 +21,22 @@ export const COMMON_FLAGS: Record<string, string> = {
   "options.connectionString": "--database-url",
 };
 
-/** Opens a Queue on the flags' database and schema, runs `fn`, and closes it. */
-export async function withQueue<T>(values: { "database-url"?: string | undefined; schema?: string | undefined }, fn: (queue: Queue) => Promise<T>): Promise<T> {
+/**
+ * The database the flags name: `--database-url`, else `DATABASE_URL` (an
+ * empty one counts as unset). `what` says what for, in the error when there
+ * is none ("No database to migrate: ...").
+ */
+export function databaseUrl(values: { "database-url"?: string | undefined }, what = ""): string {
   const connectionString = values["database-url"] ?? (process.env.DATABASE_URL || undefined);
   if (connectionString === undefined) {
-    throw new ConfigError("No database: pass --database-url URL or set the DATABASE_URL environment variable");
+    throw new ConfigError(`No database${what}: pass --database-url URL or set the DATABASE_URL environment variable`);
   }
+  return connectionString;
+}
+
+/** Opens a Queue on the flags' database and schema, runs `fn`, and closes it. */
+export async function withQueue<T>(values: { "database-url"?: string | undefined; schema?: string | undefined }, fn: (queue: Queue) => Promise<T>): Promise<T> {
+  const connectionString = databaseUrl(values);
   const queue = new Queue({ connectionString, schema: values.schema, poolSize: 2 });
   try {
     return await fn(queue);

@@ -1,13 +1,16 @@
-import { ConfigError, grant } from "../index.js";
+import { grant } from "../index.js";
+import { databaseUrl } from "./context.js";
 import { namingFlags, parseCommandArgs, UsageError, type Command } from "./command.js";
 
 const help = `Usage: djps grant --role ROLE [--database-url URL] [--schema NAME] [--dry-run]
 
 Gives a runtime role what Queue and Worker need in the djps schema, and no
-more: usage of the schema, SELECT, INSERT and UPDATE on its jobs table, and
-EXECUTE on its functions. Such a role cannot drop, alter or truncate the
-tables. Run it as the schema's owner (the role that ran migrate), after
-migrate; the role must exist.
+more: usage of the schema; SELECT, INSERT, UPDATE and DELETE on its jobs,
+queues and schedules tables (retention deletes finished jobs); SELECT only
+on the migrations bookkeeping (to check the schema version); and EXECUTE on
+its functions. Such a role cannot drop, alter or truncate the tables, nor
+change the bookkeeping. Run it as the schema's owner (the role that ran
+migrate), after migrate; the role must exist.
 
 Options:
   --role ROLE         The role your application connects as (required)
@@ -42,10 +45,7 @@ export const grantCommand: Command = {
     }
     if (values.role === undefined) throw new UsageError("grant: --role is required", "grant");
     const dryRun = values["dry-run"] ?? false;
-    const connectionString = values["database-url"] ?? (process.env.DATABASE_URL || undefined);
-    if (!dryRun && connectionString === undefined) {
-      throw new ConfigError("No database: pass --database-url URL or set the DATABASE_URL environment variable");
-    }
+    const connectionString = dryRun ? undefined : databaseUrl(values);
     const role = values.role;
     const statements = await namingFlags(flagFor, () => grant({ connectionString, schema: values.schema, role, dryRun }));
     for (const statement of statements) console.log(`${statement};`);

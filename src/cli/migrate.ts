@@ -1,4 +1,5 @@
-import { ConfigError, migrate } from "../index.js";
+import { migrate } from "../index.js";
+import { databaseUrl } from "./context.js";
 import { namingFlags, parseCommandArgs, type Command } from "./command.js";
 
 const help = `Usage: djps migrate [--database-url URL] [--schema NAME]
@@ -40,10 +41,7 @@ export const migrateCommand: Command = {
       console.log(help);
       return 0;
     }
-    const connectionString = values["database-url"] ?? (process.env.DATABASE_URL || undefined);
-    if (connectionString === undefined) {
-      throw new ConfigError("No database to migrate: pass --database-url URL or set the DATABASE_URL environment variable");
-    }
+    const connectionString = databaseUrl(values, " to migrate");
     await namingFlags(flagFor, () => migrate({ connectionString, schema: values.schema, log: (line) => console.log(line) }));
     return 0;
   },

@@ -1,7 +1,7 @@
 import { jobPrune } from "../sql/jobPrune.js";
 import { lockKey } from "../sql/lockKey.js";
 import type { Sql } from "../sql/query.js";
-import { walkBatches } from "./batches.js";
+import { walkBatches } from "../sql/batches.js";
 import type { Duty, DutyContext } from "./duty.js";
 
 /** How long finished jobs are kept, by status, in milliseconds; `false` keeps them forever. */

@@ -5,7 +5,7 @@ import { serializeJson } from "../payload.js";
 import type { Job } from "../types.js";
 import { describe, schemaMismatch } from "../validate.js";
 import { AbortReason, type Attempt } from "./attempt.js";
-import type { BackoffOptions } from "./options.js";
+import type { BackoffOptions } from "./backoff.js";
 
 /** What a handler gets besides its payload. */
 export interface JobContext<Payload = unknown> {

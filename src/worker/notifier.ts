@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { coerceError } from "../errors.js";
 import { listen, unlisten } from "../sql/listen.js";
 
 export interface NotifierHooks {
@@ -23,6 +24,8 @@ export class Notifier {
   #retryTimer: NodeJS.Timeout | undefined;
   #failures = 0;
   #connected = false;
+  /** The error listener on the client checked out now. */
+  #onError: ((error: Error) => void) | undefined;
 
   constructor(pool: pg.Pool, channel: string, hooks: NotifierHooks) {
     this.#pool = pool;
@@ -41,8 +44,8 @@ export class Notifier {
     const client = this.#client;
     this.#client = undefined;
     if (client) {
-      client.removeAllListeners("notification");
       await client.query(unlisten(this.#channel)).catch(() => {});
+      this.#detach(client);
       client.release();
     }
   }
@@ -53,9 +56,12 @@ export class Notifier {
     try {
       client = await this.#pool.connect();
       client.on("notification", (message) => this.#hooks.onNotify(message.payload ?? ""));
-      client.on("error", (error) => this.#lost(client!, error));
+      const taken = client;
+      this.#onError = (error) => this.#lost(taken, error);
+      client.on("error", this.#onError);
       await client.query(listen(this.#channel));
       if (this.#closed) {
+        this.#detach(client);
         client.release();
         return;
       }
@@ -64,15 +70,17 @@ export class Notifier {
       this.#connected = true;
       this.#hooks.onListening(reconnect);
     } catch (error) {
-      if (client) this.#lost(client, error as Error);
-      else this.#scheduleRetry(error as Error);
+      if (client) this.#lost(client, coerceError(error));
+      else this.#scheduleRetry(coerceError(error));
       if (!reconnect) throw error;
     }
   }
 
   #lost(client: pg.PoolClient, error: Error): void {
     if (this.#client === client) this.#client = undefined;
-    client.removeAllListeners("notification");
+    this.#detach(client);
+    // A broken connection can still report errors while it is torn down.
+    client.on("error", () => {});
     // Destroy the broken connection instead of returning it to the pool.
     try {
       client.release(error);
@@ -80,6 +88,16 @@ export class Notifier {
       // released already
     }
     this.#scheduleRetry(error);
+  }
+
+  /**
+   * Takes this notifier's listeners off a client leaving it: back in the
+   * pool, the client must not report its errors or notifications here. The
+   * pool's own error handler covers an idle client from then on.
+   */
+  #detach(client: pg.PoolClient): void {
+    client.removeAllListeners("notification");
+    if (this.#onError) client.removeListener("error", this.#onError);
   }
 
   #scheduleRetry(error: Error): void {

@@ -10,31 +10,9 @@ import { retentionSchema } from "../maintenance/retention.js";
 import { connectionSchemaShape, intSchema, MAX_INT, nameSchema } from "../options.js";
 import { jobsChannel, schemaName } from "../schema-name.js";
 import { parse } from "../validate.js";
+import { backoffSchema } from "./backoff.js";
 import type { Handler, ResolvedHandler } from "./executor.js";
 
-const numberFrom = (min: number, max: number) => {
-  const text = `a number from ${min} to ${max}`;
-  return z.number({ error: text }).min(min, { error: text }).max(max, { error: text });
-};
-
-export const backoffSchema = z.strictObject(
-  {
-    /** Delay after the first failed attempt. @default 1000 */
-    baseMs: intSchema(0, MAX_INT).optional(),
-    /** Growth per attempt. @default 2 */
-    factor: numberFrom(1, 100).optional(),
-    /** Upper bound of a delay. @default 3600000 (1 hour) */
-    maxMs: intSchema(0, MAX_INT).optional(),
-    /** Fraction of the delay that is randomised away, 0 to 1, to spread retries. @default 0.25 */
-    jitter: numberFrom(0, 1).optional(),
-  },
-  { error: "a backoff object { baseMs, factor, maxMs, jitter }" },
-);
-/**
- * Retry timing: attempt n waits min(maxMs, baseMs * factor^(n-1)), then jitter takes off up to `jitter` of it.
- * @useDeclaredType
- */
-export type BackoffOptions = z.input<typeof backoffSchema>;
 
 const fn = (what: string) => z.custom<(...args: any[]) => unknown>((v) => typeof v === "function", { error: what });
 

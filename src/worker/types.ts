@@ -3,7 +3,8 @@ import type { z } from "zod";
 import type { Logger } from "../logger.js";
 import type { JobSchemas, ParsedPayloadOf } from "../types.js";
 import type { Handler } from "./executor.js";
-import type { BackoffOptions, workerOptionsSchema } from "./options.js";
+import type { BackoffOptions } from "./backoff.js";
+import type { workerOptionsSchema } from "./options.js";
 
 /** A handler with per-type settings. */
 export interface HandlerSpec<Payload = unknown, Result = unknown> {
