@@ -1,5 +1,5 @@
 import pg from "pg";
-import { ConfigError, DatabaseError } from "./errors.js";
+import { coerceError, ConfigError, DatabaseError } from "./errors.js";
 import { rowTypes } from "./timestamp.js";
 
 /**
@@ -88,13 +88,13 @@ export function runner(executor: Executor, prepared: boolean): Run {
 }
 
 /** Wraps a driver error in a `DatabaseError` with a one-line message, keeping the cause. */
-export function toDatabaseError(error: unknown): DatabaseError | Error {
+export function toDatabaseError(error: unknown): Error {
   if (error instanceof DatabaseError) return error;
   const e = error as { code?: string; message?: string };
   if (e && typeof e === "object" && typeof e.message === "string") {
     return new DatabaseError(describeDatabaseError(e), e.code, { cause: error });
   }
-  return error as Error;
+  return coerceError(error);
 }
 
 /** A one-line, human explanation of a connection or server error. */

@@ -1,24 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Queue } from "../src/index.js";
+import { describe, expect, it } from "vitest";
 import { runner } from "../src/db.js";
 import { jobClaim } from "../src/sql/jobClaim.js";
 import { jobFromRow } from "../src/sql/jobRow.js";
 import { completeWriter } from "../src/worker/completer.js";
-import { migratedSchema, type TestSchema } from "./support/db.js";
+import { useTestBed } from "./support/bed.js";
 
-let db: TestSchema;
-let queue: Queue;
-beforeAll(async () => {
-  db = await migratedSchema("cr");
-  queue = new Queue({ connectionString: db.url, schema: db.schema });
-});
-afterAll(async () => {
-  await queue.close();
-  await db.drop();
-});
+const bed = useTestBed("cr");
 
 describe("completion writes that are retried", () => {
   it("report a job completed by a first try whose reply was lost as succeeded, not as a lost lease", async () => {
+    const { db, queue } = bed;
     await queue.enqueueMany([{ type: "t", payload: 1 }, { type: "t", payload: 2 }]);
     const sql = { schema: db.schema, run: runner(db.pool, true) };
     const claimed = (await jobClaim(sql, { queues: null, types: ["t"], limit: 2, start: 2, workerId: "w1", leaseMs: 30_000, holdMs: 30_000 })).map(jobFromRow);

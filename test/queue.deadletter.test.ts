@@ -1,7 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Queue, ValidationError, Worker } from "../src/index.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import { ValidationError, type Queue } from "../src/index.js";
 import { jobListDead } from "../src/sql/jobList.js";
-import { migratedSchema, waitFor, type TestSchema } from "./support/db.js";
+import { useTestBed } from "./support/bed.js";
+import { waitFor, type TestSchema } from "./support/db.js";
 
 // The dead-letter tools: list dead jobs with their errors, retry and purge
 // them by filter, in batches. Dead jobs are written by SQL as a worker would
@@ -9,16 +10,11 @@ import { migratedSchema, waitFor, type TestSchema } from "./support/db.js";
 
 const HOUR = 3_600_000;
 
+// Each test gets a schema of its own: the dead jobs of one never meet another's filters.
+const bed = useTestBed("dlq", { schemaPerTest: true });
 let db: TestSchema;
 let queue: Queue;
-beforeEach(async () => {
-  db = await migratedSchema("dlq");
-  queue = new Queue({ connectionString: db.url, schema: db.schema });
-});
-afterEach(async () => {
-  await queue.close();
-  await db.drop();
-});
+beforeEach(() => void ({ db, queue } = bed));
 
 interface Dead {
   type?: string;
@@ -135,19 +131,12 @@ describe("dead-letter tools", () => {
     const ids = await dead(Array.from({ length: 50 }, () => ({ type: "flaky" })));
     const ran: string[] = [];
     // A long poll: only the NOTIFY of the retry can wake this worker in time.
-    const worker = new Worker(
-      { flaky: async (_payload, ctx) => void ran.push(ctx.job.id) },
-      { connectionString: db.url, schema: db.schema, pollIntervalMs: 600_000 },
-    );
+    const worker = bed.worker({ flaky: async (_payload, ctx) => void ran.push(ctx.job.id) }, { pollIntervalMs: 600_000 });
     const listening = new Promise<void>((resolve) => worker.once("worker:listening", () => resolve()));
     await worker.start();
     await listening;
-    try {
-      expect(await queue.retryDead({ type: "flaky" })).toEqual({ retried: 50 });
-      await waitFor(async () => (await statuses()).succeeded === 50, "the retried jobs to succeed");
-      expect(ran.sort()).toEqual([...ids].sort());
-    } finally {
-      await worker.stop();
-    }
+    expect(await queue.retryDead({ type: "flaky" })).toEqual({ retried: 50 });
+    await waitFor(async () => (await statuses()).succeeded === 50, "the retried jobs to succeed");
+    expect(ran.sort()).toEqual([...ids].sort());
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expectTypeOf, it } from "vitest";
 import { z } from "zod";
-import { Queue, Worker, WORKER_DEFAULTS, type EnqueueResult, type Job, type JobContext, type QueueOptions, type WorkerOptions } from "../src/index.js";
+import { Metrics, Queue, Worker, WORKER_DEFAULTS, type EnqueueResult, type Job, type JobContext, type QueueOptions, type WorkerOptions } from "../src/index.js";
 
 // Compile-time checks: `npm run typecheck` (and CI) fails if the public types regress.
 // The objects are built but never connect: no database is touched here.
@@ -51,6 +51,15 @@ describe("public types", () => {
     void new Worker({ send_email: async (payload: { to: number }) => payload.to }, { connectionString: url, schemas }).stop();
     // Without schemas every payload is unknown.
     void new Worker({ any: async (payload) => expectTypeOf(payload).toBeUnknown() }, { connectionString: url }).stop();
+  });
+
+  it("lets Metrics take queues and workers of any schemas", () => {
+    const url = "postgres://unused@127.0.0.1:1/x";
+    const queue = new Queue({ connectionString: url, schemas });
+    const worker = new Worker({ send_email: async (payload) => payload.to }, { connectionString: url, schemas });
+    const metrics = new Metrics({ queue, workers: [worker] }).track(new Worker({ other: async () => 1 }, { connectionString: url }));
+    expectTypeOf(metrics.render()).resolves.toBeString();
+    void queue.close();
   });
 
   it("derives the option types from the schemas that validate them", () => {

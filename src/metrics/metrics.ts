@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { intSchema, MAX_INT } from "../options.js";
 import { Queue } from "../queue.js";
-import type { QueueStats } from "../types.js";
+import type { JobSchemas, QueueStats } from "../types.js";
 import { parse } from "../validate.js";
 import { Worker } from "../worker/worker.js";
 import { CONTENT_TYPE, render, type Family } from "./exposition.js";
@@ -10,18 +10,18 @@ import { WorkerCounters } from "./workerCounters.js";
 
 /** Options for `new Metrics()`. */
 export interface MetricsOptions {
-  /** Reads `stats()` from this queue's database for the queue gauges. */
-  queue?: Queue<any>;
+  /** Reads `stats()` from this queue's database for the queue gauges: a `Queue`, whatever its schemas. */
+  queue?: Pick<Queue, "stats">;
   /** Workers of this process to count (more with `track`). */
-  workers?: Worker<any>[];
+  workers?: Worker<JobSchemas>[];
   /** How long a `stats()` result is reused, so that many scrapes do not each read the table. @default 5000 */
   statsCacheMs?: number;
 }
 
 const optionsSchema = z.strictObject(
   {
-    queue: z.custom<Queue<any>>((v) => v instanceof Queue, { error: "a Queue" }).optional(),
-    workers: z.array(z.custom<Worker<any>>((v) => v instanceof Worker, { error: "a Worker" }), { error: "an array of Workers" }).optional(),
+    queue: z.custom<Pick<Queue, "stats">>((v) => v instanceof Queue, { error: "a Queue" }).optional(),
+    workers: z.array(z.custom<Worker<JobSchemas>>((v) => v instanceof Worker, { error: "a Worker" }), { error: "an array of Workers" }).optional(),
     statsCacheMs: intSchema(0, MAX_INT).optional(),
   },
   { error: "an options object { queue, workers, statsCacheMs }" },
@@ -37,7 +37,7 @@ const optionsSchema = z.strictObject(
 export class Metrics {
   /** The Content-Type of `render()`'s text. */
   readonly contentType = CONTENT_TYPE;
-  readonly #queue: Queue<any> | undefined;
+  readonly #queue: Pick<Queue, "stats"> | undefined;
   readonly #counters = new WorkerCounters();
   readonly #cacheMs: number;
   #stats: { at: number; value: Promise<QueueStats> } | undefined;
@@ -50,8 +50,8 @@ export class Metrics {
   }
 
   /** Counts this worker's jobs too. */
-  track(worker: Worker<any>): this {
-    this.#counters.track(parse(z.custom<Worker<any>>((v) => v instanceof Worker, { error: "a Worker" }), worker, "worker"));
+  track(worker: Worker<JobSchemas>): this {
+    this.#counters.track(parse(z.custom<Worker<JobSchemas>>((v) => v instanceof Worker, { error: "a Worker" }), worker, "worker"));
     return this;
   }
 
@@ -63,7 +63,7 @@ export class Metrics {
     return render(families);
   }
 
-  #cachedStats(queue: Queue<any>): Promise<QueueStats> {
+  #cachedStats(queue: Pick<Queue, "stats">): Promise<QueueStats> {
     const now = Date.now();
     if (!this.#stats || now - this.#stats.at >= this.#cacheMs) {
       const value = queue.stats();

@@ -1,3 +1,4 @@
+import type { JobSchemas } from "../types.js";
 import type { Worker } from "../worker/worker.js";
 import type { Family } from "./exposition.js";
 import { Histogram } from "./histogram.js";
@@ -13,12 +14,12 @@ type Outcome = (typeof OUTCOMES)[number];
 export class WorkerCounters {
   readonly #jobs = new Map<string, number>();
   readonly #durations = new Histogram("djps_job_duration_seconds");
-  readonly #workers = new Set<Worker<any>>();
+  readonly #workers = new Set<Worker<JobSchemas>>();
   #rescued = 0;
   #pruned = 0;
   #errors = 0;
 
-  track(worker: Worker<any>): void {
+  track(worker: Worker<JobSchemas>): void {
     if (this.#workers.has(worker)) return;
     this.#workers.add(worker);
     const count = (type: string, outcome: Outcome) => {

@@ -12,7 +12,7 @@ const snooze = (delayMs: number): never => {
  * The context a handler gets. The signal and the scoped logger are made only
  * if the handler reads them (most short handlers never do).
  */
-export function jobContext(entry: Attempt, workerId: string, parent: Logger, heartbeat: (entry: Attempt) => Promise<void>): JobContext {
+export function jobContext(entry: Attempt, workerId: string, parent: Logger, leases: { extend(entry: Attempt): Promise<void> }): JobContext {
   const job = entry.job;
   let logger: Logger | undefined;
   return {
@@ -25,7 +25,7 @@ export function jobContext(entry: Attempt, workerId: string, parent: Logger, hea
     get logger() {
       return (logger ??= scopeLogger(parent, { jobId: job.id, type: job.type, attempt: job.attempts }));
     },
-    heartbeat: () => heartbeat(entry),
+    heartbeat: () => leases.extend(entry),
     snooze,
   };
 }

@@ -293,54 +293,60 @@ export class Worker<S extends JobSchemas = {}, H extends Record<string, unknown>
       this.#leases.markStarted(entry);
     }
     if (this.listens("job:started")) this.emit("job:started", { job });
-    this.#runJob(entry).catch((error: unknown) => this.#report(coerceError(error), "running a job"));
+    // Not awaited: #runJob never rejects (see there).
+    void this.#runJob(entry);
   }
 
   /**
-   * Runs one attempt and records its outcome. Nothing on this path may leave
-   * the attempt hanging: the promise is not awaited, so a throw here would
-   * leave the row `running`, its lease heartbeated, its slot taken and stop()
-   * waiting for ever. execute() and the tracing wrapper do not throw, the
+   * Runs one attempt and records its outcome; never rejects. Nothing on this
+   * path may leave the attempt hanging: the promise is not awaited, so a throw
+   * here would leave the row `running`, its lease heartbeated, its slot taken
+   * and stop() waiting for ever. execute() and the tracing wrapper do not throw, the
    * logger swallows its own failures and emit() its listeners'; the catches
    * here are the last resort for whatever still does: the slot comes back and
    * the attempt fails.
    */
   async #runJob(entry: Attempt): Promise<void> {
-    const job = entry.job;
-    const spec = this.#handlers.get(job.type)!;
-    const ctx = jobContext(entry, this.id, this.#logger, (e) => this.#leases.extend(e));
-    let verdict: Verdict;
     try {
-      verdict = tracingOn()
-        ? await traceExecution(job, job.attempts, () => execute(entry, spec, ctx), (v) => (v.kind === "fail" ? v.error : undefined))
-        : await execute(entry, spec, ctx);
-    } catch (thrown) {
-      verdict = { kind: "fail", error: coerceError(thrown), permanent: false };
-    }
-    const durationMs = performance.now() - entry.startedAt;
-    this.#freeSlot(entry, durationMs);
-    let write: Promise<Outcome> | undefined;
-    let error: Error | undefined;
-    try {
-      ({ write, error } = this.#outcomes.record(job, spec, verdict, entry.reason));
-    } catch (thrown) {
-      error = new Error(`The attempt could not be recorded as it ended: ${coerceError(thrown).message}`);
-      verdict = { kind: "fail", error, permanent: false };
-      write = this.#outcomes.recordBroken(job, spec, error);
-    }
-    if (!write) return;
-    let outcome: Outcome;
-    try {
-      outcome = await write;
+      const job = entry.job;
+      const spec = this.#handlers.get(job.type)!;
+      const ctx = jobContext(entry, this.id, this.#logger, this.#leases);
+      let verdict: Verdict;
+      try {
+        verdict = tracingOn()
+          ? await traceExecution(job, job.attempts, () => execute(entry, spec, ctx), (v) => (v.kind === "fail" ? v.error : undefined))
+          : await execute(entry, spec, ctx);
+      } catch (thrown) {
+        verdict = { kind: "fail", error: coerceError(thrown), permanent: false };
+      }
+      const durationMs = performance.now() - entry.startedAt;
+      this.#freeSlot(entry, durationMs);
+      let write: Promise<Outcome> | undefined;
+      let error: Error | undefined;
+      try {
+        ({ write, error } = this.#outcomes.record(job, spec, verdict, entry.reason));
+      } catch (thrown) {
+        error = new Error(`The attempt could not be recorded as it ended: ${coerceError(thrown).message}`);
+        verdict = { kind: "fail", error, permanent: false };
+        write = this.#outcomes.recordBroken(job, spec, error);
+      }
+      if (!write) return;
+      let outcome: Outcome;
+      try {
+        outcome = await write;
+      } catch (failure) {
+        this.#logger.error({ jobId: job.id, error: coerceError(failure).message }, "could not record the job's outcome; its lease will pass and it will be rescued");
+        return;
+      }
+      try {
+        this.#outcomes.announce(job, verdict.kind, outcome, error, durationMs, verdict.kind === "complete" ? verdict.result : undefined);
+      } catch (failure) {
+        // The outcome is written; only its announcement is lost.
+        this.#report(coerceError(failure), "announcing a job's outcome");
+      }
     } catch (failure) {
-      this.#logger.error({ jobId: job.id, error: coerceError(failure).message }, "could not record the job's outcome; its lease will pass and it will be rescued");
-      return;
-    }
-    try {
-      this.#outcomes.announce(job, verdict.kind, outcome, error, durationMs, verdict.kind === "complete" ? verdict.result : undefined);
-    } catch (failure) {
-      // The outcome is written; only its announcement is lost.
-      this.#report(coerceError(failure), "announcing a job's outcome");
+      // The last resort: whatever the catches above did not foresee is reported, never unhandled.
+      this.#report(coerceError(failure), "running a job");
     }
   }
 
