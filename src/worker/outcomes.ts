@@ -1,3 +1,4 @@
+import { coerceError } from "../errors.js";
 import type { WorkerEvents } from "../events.js";
 import type { Logger } from "../logger.js";
 import type { Sql } from "../sql/query.js";
@@ -46,6 +47,38 @@ export class Outcomes {
     this.#snoozes = new Batcher(snoozeWriter(options.sql, options.workerId, options.channel), onError);
   }
 
+  /**
+   * Records how an attempt ended and announces what the database made of it.
+   * Never rejects: a verdict that cannot be recorded as it is becomes a
+   * failure; a write that fails for good leaves the lease to pass (the job is
+   * rescued); an announcement that throws is reported.
+   */
+  async settle(job: Job, spec: ResolvedHandler, verdict: Verdict, reason: AbortReason | undefined, durationMs: number): Promise<void> {
+    let write: Promise<Outcome> | undefined;
+    let error: Error | undefined;
+    try {
+      ({ write, error } = this.record(job, spec, verdict, reason));
+    } catch (thrown) {
+      error = new Error(`The attempt could not be recorded as it ended: ${coerceError(thrown).message}`);
+      verdict = { kind: "fail", error, permanent: false };
+      write = this.#fails.push(job, { message: storableFailure(error.message), stack: null, delayMs: retryDelayMs(failureNumber(job), spec.backoff), permanent: false });
+    }
+    if (!write) return;
+    let outcome: Outcome;
+    try {
+      outcome = await write;
+    } catch (failure) {
+      this.#o.logger.error({ jobId: job.id, error: coerceError(failure).message }, "could not record the job's outcome; its lease will pass and it will be rescued");
+      return;
+    }
+    try {
+      this.announce(job, verdict.kind, outcome, error, durationMs, verdict.kind === "complete" ? verdict.result : undefined);
+    } catch (failure) {
+      // The outcome is written; only its announcement is lost.
+      this.#o.report(coerceError(failure), "announcing a job's outcome");
+    }
+  }
+
   /** Queues the write that records a verdict; none for an attempt cut off by a lost lease. */
   record(job: Job, spec: ResolvedHandler, verdict: Verdict, reason: AbortReason | undefined): Recorded {
     switch (verdict.kind) {
@@ -65,11 +98,6 @@ export class Outcomes {
       case "abandon":
         return { write: reason?.why === "shutdown" ? this.#snoozes.push(job, 0) : undefined, error: undefined };
     }
-  }
-
-  /** Records a failure that cannot itself fail to build: the attempt ended in a way that could not be recorded. */
-  recordBroken(job: Job, spec: ResolvedHandler, error: Error): Promise<Outcome> {
-    return this.#fails.push(job, { message: storableFailure(error.message), stack: null, delayMs: retryDelayMs(failureNumber(job), spec.backoff), permanent: false });
   }
 
   /** Back to `queued` without spending an attempt: a job whose handler never started, or was cut off by shutdown. */

@@ -15,13 +15,13 @@ import type { Job, JobSchemas } from "../types.js";
 import { parse } from "../validate.js";
 import { AbortReason, Attempt } from "./attempt.js";
 import { Claimer } from "./claimer.js";
-import type { Outcome } from "./completer.js";
 import { jobContext } from "./context.js";
 import { execute, type ResolvedHandler, type Verdict } from "./executor.js";
 import { Leases } from "./leases.js";
 import { Notifier } from "./notifier.js";
 import { resolveWorkerOptions, stopOptionsSchema, type ResolvedWorkerOptions } from "./options.js";
 import { Outcomes } from "./outcomes.js";
+import { Slots } from "./slots.js";
 import { joinSignals, leaveSignalsWhen, type SignalMember } from "./signals.js";
 import type { Handlers, WorkerOptions } from "./types.js";
 import { Waker } from "./waker.js";
@@ -33,10 +33,11 @@ type State = "new" | "starting" | "running" | "stopping" | "stopped";
  * heartbeats, writes outcomes in batches, retries with backoff, rescues jobs
  * of dead workers, and shuts down gracefully.
  *
- * The work is split by seam: the `Claimer` claims and buffers jobs, `Leases`
- * keeps their leases, `Outcomes` records how attempts ended, and the
- * `Maintainer` runs the maintenance duties. The worker itself is the
- * lifecycle: start, run each job in a slot, stop.
+ * The work is split by seam: the `Claimer` claims and buffers jobs, `Slots`
+ * holds the running attempts, `Leases` keeps their leases, `Outcomes`
+ * records how attempts ended, and the `Maintainer` runs the maintenance
+ * duties. The worker itself is the lifecycle: start, run each job in a slot,
+ * stop.
  *
  * @example
  * const worker = new Worker({ send_email: async (payload, ctx) => mailer.send(payload, { signal: ctx.signal }) });
@@ -52,7 +53,7 @@ export class Worker<S extends JobSchemas = {}, H extends Record<string, unknown>
   readonly #handlers: ReadonlyMap<string, ResolvedHandler>;
   readonly #types: string[];
   readonly #logger: Logger;
-  readonly #running = new Map<string, Attempt>();
+  readonly #slots = new Slots();
   readonly #waker: Waker;
   readonly #claimer: Claimer;
   readonly #leases: Leases;
@@ -63,7 +64,6 @@ export class Worker<S extends JobSchemas = {}, H extends Record<string, unknown>
   #state: State = "new";
   #startPromise: Promise<void> | undefined;
   #stopPromise: Promise<void> | undefined;
-  #drained: (() => void) | undefined;
   /** This worker in the process-wide signal handling, with `handleSignals`. */
   #signalMember: SignalMember | undefined;
 
@@ -87,7 +87,7 @@ export class Worker<S extends JobSchemas = {}, H extends Record<string, unknown>
       workerId: this.id,
       leaseMs: o.leaseMs,
       heartbeatIntervalMs: o.heartbeatIntervalMs,
-      running: this.#running,
+      running: this.#slots.running,
       lost: (entry) => this.#leaseLost(entry),
       report,
     });
@@ -100,7 +100,7 @@ export class Worker<S extends JobSchemas = {}, H extends Record<string, unknown>
       concurrency: o.concurrency,
       waker: this.#waker,
       logger: this.#logger,
-      running: () => this.#running.size,
+      running: () => this.#slots.size,
       start: (job, held) => this.#startJob(job, held),
       release: (jobs) => {
         for (const job of jobs) void this.#outcomes.release(job).catch(() => {});
@@ -119,7 +119,7 @@ export class Worker<S extends JobSchemas = {}, H extends Record<string, unknown>
 
   /** Jobs whose handlers are running now. */
   get runningCount(): number {
-    return this.#running.size;
+    return this.#slots.size;
   }
 
   /**
@@ -204,7 +204,7 @@ export class Worker<S extends JobSchemas = {}, H extends Record<string, unknown>
       this.#signalMember = {
         stop: () => this.stop(),
         // A second signal: what the end of the grace period would do, now.
-        releaseRunning: () => this.#abortRunning(),
+        releaseRunning: () => this.#slots.abortAll(),
         logger: this.#logger,
       };
       joinSignals(this.#signalMember);
@@ -249,10 +249,10 @@ export class Worker<S extends JobSchemas = {}, H extends Record<string, unknown>
         () => {},
       );
     }
-    if (!(await this.#allFinished(timeoutMs))) {
-      this.#logger.warn({ jobs: [...this.#running.keys()] }, "shutdown grace period passed: releasing running jobs");
-      this.#abortRunning();
-      await this.#allFinished(Infinity);
+    if (!(await this.#slots.allFinished(timeoutMs))) {
+      this.#logger.warn({ jobs: [...this.#slots.running.keys()] }, "shutdown grace period passed: releasing running jobs");
+      this.#slots.abortAll();
+      await this.#slots.allFinished(Infinity);
     }
     await this.#maintainer.stop();
     await Promise.all([this.#leases.stop(), this.#outcomes.close()]);
@@ -263,31 +263,15 @@ export class Worker<S extends JobSchemas = {}, H extends Record<string, unknown>
     this.emit("worker:stopped", { workerId: this.id });
   }
 
-  #abortRunning(): void {
-    for (const entry of this.#running.values()) entry.abort(new AbortReason("shutdown", "The worker is shutting down"));
-  }
-
-  /** Resolves true when no handler is running, or false after `timeoutMs`. */
-  #allFinished(timeoutMs: number): Promise<boolean> {
-    if (this.#running.size === 0) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = Number.isFinite(timeoutMs) ? setTimeout(() => resolve(false), timeoutMs) : undefined;
-      this.#drained = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-    });
-  }
-
   /** Runs a claimed job in a free slot; one from the buffer (`held`) gets its start marked. */
   #startJob(job: Job, held: boolean): void {
     // An older attempt of this job may still run here: its lease passed (say,
     // heartbeats did not get through), it was rescued, and this worker claimed
     // it again. That attempt lost its lease.
-    const older = this.#running.get(job.id);
+    const older = this.#slots.get(job.id);
     if (older) this.#leaseLost(older);
     const entry = new Attempt(job);
-    this.#running.set(job.id, entry);
+    this.#slots.take(entry);
     if (held) {
       job.startedAt = new Date();
       this.#leases.markStarted(entry);
@@ -321,29 +305,7 @@ export class Worker<S extends JobSchemas = {}, H extends Record<string, unknown>
       }
       const durationMs = performance.now() - entry.startedAt;
       this.#freeSlot(entry, durationMs);
-      let write: Promise<Outcome> | undefined;
-      let error: Error | undefined;
-      try {
-        ({ write, error } = this.#outcomes.record(job, spec, verdict, entry.reason));
-      } catch (thrown) {
-        error = new Error(`The attempt could not be recorded as it ended: ${coerceError(thrown).message}`);
-        verdict = { kind: "fail", error, permanent: false };
-        write = this.#outcomes.recordBroken(job, spec, error);
-      }
-      if (!write) return;
-      let outcome: Outcome;
-      try {
-        outcome = await write;
-      } catch (failure) {
-        this.#logger.error({ jobId: job.id, error: coerceError(failure).message }, "could not record the job's outcome; its lease will pass and it will be rescued");
-        return;
-      }
-      try {
-        this.#outcomes.announce(job, verdict.kind, outcome, error, durationMs, verdict.kind === "complete" ? verdict.result : undefined);
-      } catch (failure) {
-        // The outcome is written; only its announcement is lost.
-        this.#report(coerceError(failure), "announcing a job's outcome");
-      }
+      await this.#outcomes.settle(job, spec, verdict, entry.reason, durationMs);
     } catch (failure) {
       // The last resort: whatever the catches above did not foresee is reported, never unhandled.
       this.#report(coerceError(failure), "running a job");
@@ -352,19 +314,15 @@ export class Worker<S extends JobSchemas = {}, H extends Record<string, unknown>
 
   /**
    * Gives a finished attempt's slot back and starts buffered jobs in it. The
-   * drain hook (stop() waits on it) and the wake-up run whatever starting
-   * those jobs throws.
+   * wake-up runs whatever starting those jobs throws.
    */
   #freeSlot(entry: Attempt, durationMs: number): void {
-    const job = entry.job;
-    // Only this attempt's own entry: a newer attempt of the job may have taken its place.
-    if (this.#running.get(job.id) === entry) this.#running.delete(job.id);
+    this.#slots.free(entry);
     try {
       this.#claimer.slotFreed(durationMs);
     } catch (failure) {
       this.#report(coerceError(failure), "starting buffered jobs");
     } finally {
-      if (this.#running.size === 0) this.#drained?.();
       this.#waker.wake(false);
     }
   }
