@@ -129,6 +129,17 @@ export interface FailData {
   permanent: boolean;
 }
 
+/**
+ * The batch in id order. A batch statement locks its rows in the order its
+ * join yields them, which, depending on the plan, is the order of the ids it
+ * is given. A worker writes start marks, heartbeats and outcomes on different
+ * connections at once, and one job can be in two of those batches; in id
+ * order, they wait on each other in one direction only, never in a cycle.
+ */
+export function inIdOrder<T extends { job: Job }>(batch: ReadonlyArray<T>): T[] {
+  return [...batch].sort((a, b) => (a.job.id < b.job.id ? -1 : a.job.id > b.job.id ? 1 : 0));
+}
+
 const ids = (batch: ReadonlyArray<{ job: Job }>) => batch.map((b) => b.job.id);
 const attempts = (batch: ReadonlyArray<{ job: Job }>) => batch.map((b) => b.job.attempts);
 
@@ -138,7 +149,8 @@ const attempts = (batch: ReadonlyArray<{ job: Job }>) => batch.map((b) => b.job.
  * committed before its connection dropped.
  */
 export const completeWriter = (sql: Sql, workerId: string): BatchWriter<string | null> => ({
-  async write(batch, retried) {
+  async write(unordered, retried) {
+    const batch = inIdOrder(unordered);
     const rows = await jobComplete(sql, { ids: ids(batch), attempts: attempts(batch), results: batch.map((b) => b.data), workerId });
     const succeeded: Outcome = { kind: "succeeded" };
     const outcomes = new Map(rows.map((r) => [r.id, succeeded]));
@@ -154,7 +166,8 @@ export const completeWriter = (sql: Sql, workerId: string): BatchWriter<string |
 
 /** Writes failures: to `failed` with a retry time, or to `dead`. */
 export const failWriter = (sql: Sql, workerId: string): BatchWriter<FailData> => ({
-  async write(batch) {
+  async write(unordered) {
+    const batch = inIdOrder(unordered);
     const rows = await jobFail(sql, {
       ids: ids(batch),
       attempts: attempts(batch),
@@ -174,7 +187,8 @@ export const failWriter = (sql: Sql, workerId: string): BatchWriter<FailData> =>
  * full lease.
  */
 export const startWriter = (sql: Sql, workerId: string, leaseMs: number): BatchWriter<null> => ({
-  async write(batch) {
+  async write(unordered) {
+    const batch = inIdOrder(unordered);
     const rows = await jobHeartbeat(sql, { ids: ids(batch), attempts: attempts(batch), workerId, leaseMs });
     const held: Outcome = { kind: "held" };
     return new Map(rows.map((r) => [r.id, held]));
@@ -183,7 +197,8 @@ export const startWriter = (sql: Sql, workerId: string, leaseMs: number): BatchW
 
 /** Writes snoozes and shutdown releases: back to `queued` without spending an attempt. */
 export const snoozeWriter = (sql: Sql, workerId: string, channel: string): BatchWriter<number> => ({
-  async write(batch) {
+  async write(unordered) {
+    const batch = inIdOrder(unordered);
     const rows = await jobSnooze(sql, { ids: ids(batch), attempts: attempts(batch), delaysMs: batch.map((b) => b.data), workerId, channel });
     return new Map(rows.map((r): [string, Outcome] => [r.id, { kind: "snoozed", runAt: r.run_at }]));
   },

@@ -3,7 +3,7 @@ import { jobHeartbeat } from "../sql/jobHeartbeat.js";
 import type { Sql } from "../sql/query.js";
 import { Ticker } from "../ticker.js";
 import type { Attempt } from "./attempt.js";
-import { Batcher, startWriter } from "./completer.js";
+import { Batcher, inIdOrder, startWriter } from "./completer.js";
 
 export interface LeasesOptions {
   sql: Sql;
@@ -76,7 +76,8 @@ export class Leases {
    * jobs are not extended: they start or go back within their hold.
    */
   async #beat(): Promise<void> {
-    const entries = [...this.#o.running.values()];
+    // In id order, as every batch write (see `inIdOrder`).
+    const entries = inIdOrder([...this.#o.running.values()]);
     if (entries.length === 0) return;
     try {
       const jobs = entries.map((e) => e.job);
