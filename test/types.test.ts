@@ -58,7 +58,8 @@ describe("public types", () => {
     const queue = new Queue({ connectionString: url, schemas });
     const worker = new Worker({ send_email: async (payload) => payload.to }, { connectionString: url, schemas });
     const metrics = new Metrics({ queue, workers: [worker] }).track(new Worker({ other: async () => 1 }, { connectionString: url }));
-    expectTypeOf(metrics.render()).resolves.toBeString();
+    // Types only: rendering would read the (unreachable) database.
+    expectTypeOf(metrics.render).returns.resolves.toBeString();
     void queue.close();
   });
 
