@@ -5,6 +5,7 @@
  *   npm run bench -- --quick           a small smoke run of every scenario
  *   npm run bench -- --quick --systems=djps,pg-boss --scenarios=process-c10,latency
  *   npm run bench -- --process-jobs=100000 --repeats=5 --out=bench/results/mine
+ *   npm run bench -- --servers=15 --memory-seconds=60
  *
  * Every field of `Sizes` can be set as `--kebab-case-name=value`.
  */
@@ -35,7 +36,9 @@ export interface Sizes {
   deepFuture: number;
   /** Rows claimed by the pgbench reference (100 per transaction, 4 clients). */
   pgbenchRows: number;
-  /** Repetitions of every measurement (the table shows the median). */
+  /** How long the memory scenario's worker runs, in seconds. */
+  memorySeconds: number;
+  /** Repetitions of every measurement (the table shows the median, and the range). */
   repeats: number;
 }
 
@@ -54,7 +57,8 @@ export const FULL: Sizes = {
   deepFinished: 1_000_000,
   deepFuture: 100_000,
   pgbenchRows: 2_000_000,
-  repeats: 3,
+  memorySeconds: 600,
+  repeats: 5,
 };
 
 export const QUICK: Sizes = {
@@ -68,6 +72,7 @@ export const QUICK: Sizes = {
   deepFinished: 20_000,
   deepFuture: 2_000,
   pgbenchRows: 50_000,
+  memorySeconds: 10,
   repeats: 1,
 };
 
@@ -78,6 +83,8 @@ export interface RunOptions {
   systems: string[] | null;
   /** Scenario names to run (default: all). */
   scenarios: string[] | null;
+  /** PostgreSQL major versions to run against, one table each (ignored with DATABASE_URL). */
+  servers: number[];
   /** Results go to `<out>.jsonl` and `<out>.md`. */
   out: string;
 }
@@ -109,9 +116,13 @@ export function parseArgs(argv: string[]): RunOptions {
   };
   const systems = list("systems");
   const scenarios = list("scenarios");
+  const servers = (list("servers") ?? (quick ? ["18"] : ["18", "15"])).map((v) => {
+    if (v !== "18" && v !== "15") throw new Error(`--servers takes 18 and 15, got ${v}`);
+    return Number(v);
+  });
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const out = flags.get("out") ?? `bench/results/${quick ? "quick" : "full"}-${stamp}`;
   flags.delete("out");
   if (flags.size > 0) throw new Error(`Unknown option(s): ${[...flags.keys()].map((k) => `--${k}`).join(", ")}`);
-  return { quick, sizes, systems, scenarios, out };
+  return { quick, sizes, systems, scenarios, servers, out };
 }

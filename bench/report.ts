@@ -4,6 +4,8 @@ import { median } from "./stats.js";
 export interface Measurement {
   kind: "measurement";
   rep: number;
+  /** The PostgreSQL major version it ran on. */
+  server: number;
   system: string;
   version: string;
   config: string;
@@ -21,15 +23,20 @@ const COLUMNS: { title: string; scenario: string; metric: string }[] = [
   { title: "process c10 (jobs/s)", scenario: "process-c10", metric: "throughput" },
   { title: "process c50 (jobs/s)", scenario: "process-c50", metric: "throughput" },
   { title: "process 2 procs (jobs/s)", scenario: "process-2proc", metric: "throughput" },
+  { title: "process 4 procs (jobs/s)", scenario: "process-4proc", metric: "throughput" },
   { title: "deep table c10 (jobs/s)", scenario: "deep-c10", metric: "throughput" },
   { title: "latency p50 (ms)", scenario: "latency", metric: "p50" },
   { title: "latency p95 (ms)", scenario: "latency", metric: "p95" },
   { title: "latency p99 (ms)", scenario: "latency", metric: "p99" },
+  { title: "worker peak RSS, c50 (MB)", scenario: "memory-c50", metric: "peakRss" },
+  { title: "worker RSS growth (%)", scenario: "memory-c50", metric: "rssGrowth" },
 ];
-const LOWER_IS_BETTER = new Set(["p50", "p95", "p99"]);
+const LOWER_IS_BETTER = new Set(["p50", "p95", "p99", "peakRss", "rssGrowth"]);
 
 interface Cell {
   value: number;
+  min: number;
+  max: number;
   /** Some repetition timed out (a partial rate, or a latency lower bound). */
   partial: boolean;
   reps: number;
@@ -38,11 +45,14 @@ interface Cell {
 function cell(ms: Measurement[]): Cell | undefined {
   if (ms.length === 0) return undefined;
   const partial = ms.some((m) => m.detail?.partial === true || m.detail?.lowerBound === true);
-  return { value: median(ms.map((m) => m.value)), partial, reps: ms.length };
+  const values = ms.map((m) => m.value);
+  return { value: median(values), min: Math.min(...values), max: Math.max(...values), partial, reps: ms.length };
 }
 
 const fmt = (v: number): string => (v >= 100 ? Math.round(v).toLocaleString("en-US") : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 const show = (c: Cell | undefined): string => (c ? `${fmt(c.value)}${c.partial ? "*" : ""}` : "–");
+/** The median, and the range below it when there was more than one repetition. */
+const showRange = (c: Cell | undefined): string => (c && c.reps > 1 ? `${show(c)}<br><sub>${fmt(c.min)}–${fmt(c.max)}</sub>` : show(c));
 
 /** The markdown tables: every system and configuration (medians), then djps against the best peer and the reference. */
 export function markdown(results: Measurement[], reference: Measurement[]): string {
@@ -54,11 +64,15 @@ export function markdown(results: Measurement[], reference: Measurement[]): stri
   lines.push(`| system | version | config | ${used.map((c) => c.title).join(" | ")} |`);
   lines.push(`| --- | --- | --- | ${used.map(() => "---:").join(" | ")} |`);
   for (const t of targets) {
-    lines.push(`| ${t.system} | ${t.version} | ${t.config} | ${used.map((col) => show(cellOf(t.system, t.config, col))).join(" | ")} |`);
+    lines.push(`| ${t.system} | ${t.version} | ${t.config} | ${used.map((col) => showRange(cellOf(t.system, t.config, col))).join(" | ")} |`);
   }
   const ref = cell(reference);
   lines.push("");
-  lines.push(ref ? `Physical reference (pgbench, claim 100 with SKIP LOCKED and mark done, 4 clients): **${fmt(ref.value)} rows/s** (median of ${ref.reps}).` : "Physical reference: not run.");
+  lines.push(
+    ref
+      ? `Physical reference (pgbench, claim 100 with SKIP LOCKED and mark done, 4 clients): **${fmt(ref.value)} rows/s** (median of ${ref.reps}${ref.reps > 1 ? `, ${fmt(ref.min)}–${fmt(ref.max)}` : ""}).`
+      : "Physical reference: not run.",
+  );
   lines.push("");
   lines.push("`*`: at least one repetition hit its time limit: a partial rate (jobs finished ÷ time allowed), or a latency that is a lower bound.");
   const djps = targets.filter((t) => t.system === "djps");

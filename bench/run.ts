@@ -14,6 +14,7 @@ import { deepTable } from "./scenarios/deepTable.js";
 import { latency } from "./scenarios/latency.js";
 import { physicalReference, CLAIM_SCRIPT } from "./scenarios/pgbench.js";
 import { processJobs } from "./scenarios/process.js";
+import { memory } from "./scenarios/memory.js";
 import { processProcs } from "./scenarios/processProcs.js";
 import { startServer } from "./server.js";
 import { SYSTEMS } from "./systems.js";
@@ -24,9 +25,11 @@ const SCENARIOS: Scenario[] = [
   enqueueBulk,
   processJobs(10),
   processJobs(50),
-  processProcs,
+  processProcs(2),
+  processProcs(4),
   latency,
   deepTable,
+  memory,
 ];
 
 const options = parseArgs(process.argv.slice(2));
@@ -54,77 +57,84 @@ process.on("uncaughtException", (error) => {
   process.exit(1);
 });
 
-const server = await startServer();
 const cpu = cpus();
-emit({
-  kind: "run",
-  at: new Date().toISOString(),
-  mode: options.quick ? "quick" : "full",
-  sizes,
-  machine: { cores: availableParallelism(), cpu: cpu[0]?.model, memoryGiB: +(totalmem() / 2 ** 30).toFixed(1), freeGiB: +(freemem() / 2 ** 30).toFixed(1), node: process.version },
-  server: server.info,
-  systems: systems.map((s) => ({ name: s.name, version: s.version, configs: s.configs })),
-  scenarios: scenarios.map((s) => ({ name: s.name, describe: s.describe(sizes) })),
-  reference: CLAIM_SCRIPT.trim(),
-});
-
-const results: Measurement[] = [];
-const reference: Measurement[] = [];
+const machine = { cores: availableParallelism(), cpu: cpu[0]?.model, memoryGiB: +(totalmem() / 2 ** 30).toFixed(1), freeGiB: +(freemem() / 2 ** 30).toFixed(1), node: process.version };
+const servers = process.env.DATABASE_URL ? [options.servers[0]!] : options.servers;
+const sections: string[] = [];
 let failures = 0;
 let dbCount = 0;
-try {
-  for (let rep = 1; rep <= sizes.repeats; rep++) {
-    if (withReference) {
-      const name = `bench_pgbench_${rep}`;
-      const url = await server.createDatabase(name);
-      try {
-        const r = await physicalReference(url, sizes.pgbenchRows);
-        const m: Measurement = { kind: "measurement", rep, system: "pgbench", version: String(r.detail?.pgbench ?? ""), config: "reference", scenario: "pgbench-claim", ...r };
-        reference.push(m);
-        emit(m);
-      } catch (error) {
-        failures++;
-        emit({ kind: "error", rep, system: "pgbench", scenario: "pgbench-claim", message: (error as Error).message });
-      } finally {
-        await server.dropDatabase(name);
-      }
-    }
-    for (const scenario of scenarios) {
-      // Interleaved: every system runs a scenario before the next one, in an order that rotates per repetition.
-      const shift = (rep - 1) % targets.length;
-      for (const { system, config } of [...targets.slice(shift), ...targets.slice(0, shift)]) {
-        const name = `bench_${++dbCount}`;
+
+for (const [serverIndex, major] of servers.entries()) {
+  const server = await startServer(major as 15 | 18);
+  emit({
+    kind: "run",
+    at: new Date().toISOString(),
+    mode: options.quick ? "quick" : "full",
+    sizes,
+    machine,
+    server: server.info,
+    systems: systems.map((s) => ({ name: s.name, version: s.version, configs: s.configs })),
+    scenarios: scenarios.map((s) => ({ name: s.name, describe: s.describe(sizes) })),
+    reference: CLAIM_SCRIPT.trim(),
+  });
+  const results: Measurement[] = [];
+  const reference: Measurement[] = [];
+  try {
+    for (let rep = 1; rep <= sizes.repeats; rep++) {
+      if (withReference) {
+        const name = `bench_pgbench_${rep}`;
         const url = await server.createDatabase(name);
-        const adapter = system.open(url, config);
         try {
-          await adapter.install();
-          for (const r of await scenario.run({ system, config, sizes, url, adapter })) {
-            const m: Measurement = { kind: "measurement", rep, system: system.name, version: system.version, config, scenario: scenario.name, ...r };
-            results.push(m);
-            emit(m);
-          }
+          const r = await physicalReference(url, sizes.pgbenchRows);
+          const m: Measurement = { kind: "measurement", rep, server: major, system: "pgbench", version: String(r.detail?.pgbench ?? ""), config: "reference", scenario: "pgbench-claim", ...r };
+          reference.push(m);
+          emit(m);
         } catch (error) {
           failures++;
-          emit({ kind: "error", rep, system: system.name, config, scenario: scenario.name, message: (error as Error).stack ?? String(error) });
+          emit({ kind: "error", rep, server: major, system: "pgbench", scenario: "pgbench-claim", message: (error as Error).message });
         } finally {
-          await adapter.close().catch(() => {});
-          await server.dropDatabase(name).catch(() => {});
+          await server.dropDatabase(name);
+        }
+      }
+      for (const scenario of scenarios) {
+        if (scenario.once && (rep > 1 || serverIndex > 0)) continue;
+        // Interleaved: every system runs a scenario before the next one, in an order that rotates per repetition.
+        const shift = (rep - 1) % targets.length;
+        for (const { system, config } of [...targets.slice(shift), ...targets.slice(0, shift)]) {
+          const name = `bench_${++dbCount}`;
+          const url = await server.createDatabase(name);
+          const adapter = system.open(url, config);
+          try {
+            await adapter.install();
+            for (const r of await scenario.run({ system, config, sizes, url, adapter })) {
+              const m: Measurement = { kind: "measurement", rep, server: major, system: system.name, version: system.version, config, scenario: scenario.name, ...r };
+              results.push(m);
+              emit(m);
+            }
+          } catch (error) {
+            failures++;
+            emit({ kind: "error", rep, server: major, system: system.name, config, scenario: scenario.name, message: (error as Error).stack ?? String(error) });
+          } finally {
+            await adapter.close().catch(() => {});
+            await server.dropDatabase(name).catch(() => {});
+          }
         }
       }
     }
+  } finally {
+    await server.stop();
   }
-} finally {
-  await server.stop();
+  const settings = Object.entries(server.info.settings).map(([k, v]) => `${k}=${v}`).join(", ");
+  sections.push(`## PostgreSQL ${major}\n\nServer: ${server.info.version} (${server.info.source}); ${settings}\n\n${markdown(results, reference)}`);
 }
 
-const table = markdown(results, reference);
 const header = [
-  `Run ${new Date().toISOString()} (${options.quick ? "quick smoke run" : "full run"}, ${sizes.repeats} repetition(s), medians)`,
-  `Server: ${server.info.version} (${server.info.source}); ${Object.entries(server.info.settings).map(([k, v]) => `${k}=${v}`).join(", ")}`,
-  `Machine: ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ${cpu[0]?.model}; Node ${process.version}`,
+  `Run ${new Date().toISOString()} (${options.quick ? "quick smoke run" : "full run"}, ${sizes.repeats} repetition(s) interleaved: medians, with the range min–max below each)`,
+  `Machine: ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.cpu}; Node ${process.version}`,
   "",
 ].join("\n\n");
-writeFileSync(`${options.out}.md`, `${header}${table}\n`);
-console.log(`\n${header}${table}\n`);
+const text = `${header}${sections.join("\n\n")}\n`;
+writeFileSync(`${options.out}.md`, text);
+console.log(`\n${text}`);
 console.log(`Results: ${jsonl} and ${options.out}.md${failures ? ` (${failures} measurement(s) failed: see the "error" lines)` : ""}`);
 process.exit(failures ? 1 : 0);

