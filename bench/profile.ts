@@ -1,0 +1,57 @@
+/**
+ * Where a no-op job's time goes, per statement, for one system:
+ *
+ *   npm run bench:profile -- --system=djps [--config=defaults] [--jobs=50000] [--concurrency=10] [--server=18]
+ *
+ * Starts a server with pg_stat_statements (and the durable settings of the
+ * benchmark), preloads the jobs, drains them with one worker in this process,
+ * and prints every statement that ran during the drain: calls, rows, total
+ * and mean execution time, and the share of the drain's wall time. Run it
+ * with `node --cpu-prof` to see the worker's side.
+ */
+import pg from "pg";
+import { loadSystem } from "./loadSystem.js";
+import { startServer } from "./server.js";
+import { preload, timeDrain } from "./scenarios/process.js";
+
+const args = new Map(process.argv.slice(2).map((a) => /^--([a-z]+)=(.*)$/.exec(a)).filter((m) => m !== null).map((m) => [m![1]!, m![2]!]));
+const system = await loadSystem(args.get("system") ?? "djps");
+const config = args.get("config") ?? Object.keys(system.configs)[0]!;
+const jobs = Number(args.get("jobs") ?? 50_000);
+const concurrency = Number(args.get("concurrency") ?? 10);
+const major = Number(args.get("server") ?? 18) as 15 | 18;
+
+const server = await startServer(major, { shared_preload_libraries: "pg_stat_statements", "pg_stat_statements.track": "all" });
+try {
+  const url = await server.createDatabase("profile");
+  const adapter = system.open(url, config);
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    await admin.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+    await adapter.install();
+    await preload(adapter, jobs, 1000);
+    await admin.query("SELECT pg_stat_statements_reset()");
+    const result = await timeDrain(adapter, jobs, 600_000, async () => [await adapter.work(concurrency, () => {})]);
+    const wallMs = ((result.detail?.seconds as number) ?? 0) * 1000;
+    const { rows } = await admin.query(
+      `SELECT calls, rows, total_exec_time, mean_exec_time, regexp_replace(left(query, 110), '\\s+', ' ', 'g') AS query
+       FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+       ORDER BY total_exec_time DESC LIMIT 25`,
+    );
+    console.log(`${system.name} ${system.version} (${config}), PostgreSQL ${major}: ${jobs} no-op jobs at concurrency ${concurrency}: ${Math.round(result.value)} jobs/s, ${wallMs.toFixed(0)} ms`);
+    console.log("| calls | rows | total ms | mean ms | µs per job | share of wall time | statement |");
+    console.log("| ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+    for (const r of rows) {
+      const total = Number(r.total_exec_time);
+      console.log(
+        `| ${r.calls} | ${r.rows} | ${total.toFixed(0)} | ${Number(r.mean_exec_time).toFixed(3)} | ${((total * 1000) / jobs).toFixed(1)} | ${((total / wallMs) * 100).toFixed(0)}% | \`${r.query}\` |`,
+      );
+    }
+  } finally {
+    await admin.end();
+    await adapter.close();
+  }
+} finally {
+  await server.stop();
+}
