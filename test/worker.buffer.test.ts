@@ -47,7 +47,12 @@ describe("the claim buffer", () => {
       // The short hold (5 s), not the lease (10 s here).
       expect(Number(row.hold_ms)).toBe(5000);
     }
-    const running = await jobRow(bed.db.pool, bed.db.schema, blocker.job.id);
+    // The slow job may have started from the buffer: its start mark lands a
+    // moment later (at most 100 ms), with the full lease.
+    const running = await waitFor(async () => {
+      const row = await jobRow(bed.db.pool, bed.db.schema, blocker.job.id);
+      return row.started_at ? row : undefined;
+    }, "the running job's start to be recorded");
     expect(running.started_at).toBeInstanceOf(Date);
     expect(running.locked_until.getTime() - running.updated_at.getTime()).toBeGreaterThan(5000);
     slow.open();

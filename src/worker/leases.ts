@@ -11,6 +11,12 @@ export interface LeasesOptions {
   leaseMs: number;
   /** How often every running job's lease is extended. */
   heartbeatIntervalMs: number;
+  /**
+   * How long a start mark may wait (well inside the hold of a buffered job):
+   * a job that finishes sooner needs no mark, since its outcome records the
+   * start.
+   */
+  markDelayMs: number;
   /** The attempts running now, by job id. */
   running: ReadonlyMap<string, Attempt>;
   /** This worker no longer holds the job of a running attempt. */
@@ -31,6 +37,9 @@ export class Leases {
   readonly #heartbeat: Ticker;
   /** Marks that held jobs started: their lease goes from the short hold to the full lease. */
   readonly #starts: Batcher<null>;
+  /** Started held jobs whose mark waits for the next flush. */
+  readonly #pendingMarks = new Set<Attempt>();
+  #markTimer: NodeJS.Timeout | undefined;
 
   constructor(options: LeasesOptions) {
     this.#o = options;
@@ -42,24 +51,41 @@ export class Leases {
     this.#heartbeat.start();
   }
 
-  /** Stops the heartbeat (once no job runs) and writes the start marks still pending. */
+  /** Stops the heartbeat (once no job runs) and writes the start marks in flight. */
   async stop(): Promise<void> {
+    clearTimeout(this.#markTimer);
+    this.#pendingMarks.clear();
     await this.#heartbeat.stop();
     await this.#starts.close();
   }
 
   /**
    * Marks that a job held in the buffer started, without making its handler
-   * wait; a crash before the mark is written puts the job back unspent, which
-   * the rescuer bounds.
+   * wait. Marks go out together at most `markDelayMs` later, and only for jobs
+   * still running then: a short job's outcome records its start instead, so
+   * it costs no write of its own. A crash before the mark is written puts the
+   * job back unspent, which the rescuer bounds.
    */
   markStarted(entry: Attempt): void {
-    void this.#starts.push(entry.job, null).then(
-      (outcome) => {
-        if (outcome.kind === "lost") this.#lostIfRunning(entry);
-      },
-      () => {},
-    );
+    this.#pendingMarks.add(entry);
+    if (this.#markTimer) return;
+    this.#markTimer = setTimeout(() => this.#flushMarks(), this.#o.markDelayMs);
+    this.#markTimer.unref();
+  }
+
+  #flushMarks(): void {
+    this.#markTimer = undefined;
+    const entries = [...this.#pendingMarks];
+    this.#pendingMarks.clear();
+    for (const entry of entries) {
+      if (this.#o.running.get(entry.job.id) !== entry) continue;
+      void this.#starts.push(entry.job, null).then(
+        (outcome) => {
+          if (outcome.kind === "lost") this.#lostIfRunning(entry);
+        },
+        () => {},
+      );
+    }
   }
 
   /** `ctx.heartbeat()`: extends one job's lease now; throws the abort reason once the attempt is cut off. */

@@ -14,7 +14,7 @@ import { loadTracing, traceExecution, tracingOn } from "../tracing.js";
 import type { Job, JobSchemas } from "../types.js";
 import { parse } from "../validate.js";
 import { AbortReason, Attempt } from "./attempt.js";
-import { Claimer } from "./claimer.js";
+import { Claimer, MAX_HOLD_MS } from "./claimer.js";
 import { jobContext } from "./context.js";
 import { execute, type ResolvedHandler, type Verdict } from "./executor.js";
 import { Leases } from "./leases.js";
@@ -27,6 +27,12 @@ import type { Handlers, WorkerOptions } from "./types.js";
 import { Waker } from "./waker.js";
 
 type State = "new" | "starting" | "running" | "stopping" | "stopped";
+
+/**
+ * The longest a buffered job's start mark waits (a tenth of the hold when that
+ * is shorter): most short jobs finish first and need none.
+ */
+const MARK_DELAY_MS = 100;
 
 /**
  * Runs jobs: claims them in batches for its free slots, holds leases with
@@ -87,6 +93,7 @@ export class Worker<S extends JobSchemas = {}, H extends Record<string, unknown>
       workerId: this.id,
       leaseMs: o.leaseMs,
       heartbeatIntervalMs: o.heartbeatIntervalMs,
+      markDelayMs: Math.min(MARK_DELAY_MS, Math.floor(Math.min(o.leaseMs, MAX_HOLD_MS) / 10)),
       running: this.#slots.running,
       lost: (entry) => this.#leaseLost(entry),
       report,
