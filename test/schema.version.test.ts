@@ -8,7 +8,7 @@ import { ConfigError, DatabaseError, grant, migrate, Queue, Worker } from "../sr
 import { applyMigrations, MIGRATIONS_DIR } from "../src/migrate.js";
 import { SCHEMA_VERSION } from "../src/schema-version.js";
 import { schemaMigrationsTableCreate } from "../src/sql/schemaMigrate.js";
-import { databaseUrl, MIGRATION_FILES, uniqueSchema } from "./support/db.js";
+import { databaseUrl, migratedSchema, MIGRATION_FILES, uniqueSchema } from "./support/db.js";
 
 // A Worker or Queue checks the schema's applied version before it works:
 // older than the code needs, or newer and marked breaking, is a ConfigError
@@ -95,6 +95,27 @@ describe("the schema version", () => {
       await expect.poll(async () => (await q.getJob(job.id))?.status, { timeout: 20_000 }).toBe("succeeded");
     });
   }
+
+  it("runs the hot-path functions without JIT, whatever the server's setting", async () => {
+    // With JIT on (Debian's and most managed PostgreSQL 15 to 17), a pinned plan
+    // that keeps a disabled node costs more than jit_above_cost and compiled on
+    // every call: 30 ms for a claim that takes one.
+    const db = await migratedSchema("jit");
+    let rows: { fn: string; name: string; config: string[] }[];
+    try {
+      ({ rows } = await db.pool.query(
+        `SELECT p.oid::regprocedure::text AS fn, p.proname AS name, coalesce(p.proconfig, '{}') AS config FROM pg_proc p
+         WHERE p.pronamespace = $1::regnamespace AND p.proname LIKE 'job\\_%'`,
+        [db.schema],
+      ));
+    } finally {
+      await db.drop();
+    }
+    expect(rows.map((r) => r.name).sort()).toEqual(
+      ["job_claim", "job_claim", "job_complete", "job_fail", "job_heartbeat", "job_rescue", "job_snooze"],
+    );
+    for (const row of rows) expect(row.config, row.fn).toContain("jit=off");
+  });
 
   it("refuses a schema that was never migrated", async () => {
     const schema = uniqueSchema("ver");
