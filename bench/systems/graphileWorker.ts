@@ -1,23 +1,26 @@
-import { createRequire } from "node:module";
+import { readFileSync } from "node:fs";
 import pg from "pg";
 import { Logger, makeWorkerUtils, run, type WorkerUtils } from "graphile-worker";
 import type { Adapter, Payload, System } from "../system.js";
 
 const TASK = "noop";
 const silent = new Logger(() => () => {});
-const version: string = createRequire(import.meta.url)("graphile-worker/package.json").version;
+// Its package exports only its entry point, so its package.json is read beside that.
+const version: string = JSON.parse(readFileSync(new URL("../package.json", import.meta.resolve("graphile-worker")), "utf8")).version;
 
 /**
  * graphile-worker. "fastest" is the configuration of its performance page
  * (https://worker.graphile.org/docs/performance, "Quick stats"): a local
  * queue of 500, completion and failure batching with delay 0, a pool one
- * larger than the concurrency.
+ * larger than the concurrency. Prepared statements stay on (the default);
+ * new jobs reach an idle worker through LISTEN/NOTIFY, so `pollInterval`
+ * only paces retries and future jobs and is left alone.
  */
 export const graphileWorker: System = {
   name: "graphile-worker",
   version,
   configs: {
-    defaults: "run({ concurrency }): pollInterval 2000, maxPoolSize 10, localQueue off, completeJobBatchDelay/failJobBatchDelay -1 (off)",
+    defaults: "run({ concurrency }): pollInterval 2000, maxPoolSize 10, preparedStatements on, localQueue off, completeJobBatchDelay/failJobBatchDelay -1 (off)",
     fastest: "concurrentJobs = concurrency, maxPoolSize = concurrency + 1, localQueue { size: 500 }, completeJobBatchDelay 0, failJobBatchDelay 0",
   },
   open(url, config) {

@@ -1,23 +1,32 @@
 import { createRequire } from "node:module";
 import pg from "pg";
-import PgBoss from "pg-boss";
+import { PgBoss, type WorkOptions } from "pg-boss";
 import type { Adapter, Payload, System } from "../system.js";
 
 const QUEUE = "noop";
 const version: string = createRequire(import.meta.url)("pg-boss/package.json").version;
 
 /**
- * pg-boss. Version 10 has no concurrency option: each `work()` call adds one
- * polling worker that fetches `batchSize` jobs, runs the handler on the
- * batch, and waits out the rest of `pollingIntervalSeconds` before fetching
- * again. Concurrency c therefore means c `work()` calls.
+ * pg-boss. One `work()` call with `localConcurrency` c runs c polling workers
+ * in the process, each fetching `batchSize` jobs, running the handler on the
+ * batch and completing it in one statement. "fastest" follows the worker
+ * options of https://pgboss.io/api/workers: batch fetches that go on back to
+ * back while they come back full (`burstWhenBatchFull`), the shortest polling
+ * interval, and LISTEN/NOTIFY dispatch (`useListenNotify` on the instance,
+ * `notify` on the queue) so an idle worker is woken when a job is created.
+ * The NOTIFY is sent in each enqueueing transaction, so it costs on the
+ * enqueue side what it saves in latency. The docs give no batch size or pool
+ * size: 1,000 (this benchmark's bulk batch) and c + 2 are this harness's
+ * choice within what they describe.
  */
 export const pgBoss: System = {
   name: "pg-boss",
   version,
   configs: {
-    defaults: "new PgBoss(url); concurrency c = c work() calls with default options: batchSize 1, pollingIntervalSeconds 2, pool max 10",
-    fastest: "c work() calls with pollingIntervalSeconds 0.5 (the documented minimum) and batchSize 1000; pool max = c + 2",
+    defaults:
+      "new PgBoss(url), work(name, { localConcurrency: c }, handler): batchSize 1, pollingIntervalSeconds 2, pool max 10, no LISTEN/NOTIFY",
+    fastest:
+      "new PgBoss({ max: c + 2, useListenNotify: true }), createQueue(name, { notify: true }), work(name, { localConcurrency: c, batchSize: 1000, burstWhenBatchFull: true, pollingIntervalSeconds: 0.5 (the documented minimum) }, handler)",
   },
   open(url, config) {
     const fast = config === "fastest";
@@ -25,7 +34,9 @@ export const pgBoss: System = {
     sql.on("error", () => {});
     const started: PgBoss[] = [];
     const boss = async (concurrency?: number): Promise<PgBoss> => {
-      const instance = new PgBoss(fast && concurrency ? { connectionString: url, max: concurrency + 2 } : { connectionString: url });
+      const instance = new PgBoss(
+        fast && concurrency ? { connectionString: url, max: concurrency + 2, useListenNotify: true } : { connectionString: url },
+      );
       instance.on("error", (error) => console.error(`pg-boss: ${error.message}`));
       await instance.start();
       started.push(instance);
@@ -35,15 +46,16 @@ export const pgBoss: System = {
     const send = () => (producer ??= boss());
     const adapter: Adapter = {
       async install() {
-        await (await send()).createQueue(QUEUE);
+        await (await send()).createQueue(QUEUE, fast ? { notify: true } : {});
       },
       async enqueue(payload) {
         await (await send()).send(QUEUE, payload);
       },
       async enqueueBatch(payloads, runAt) {
-        await (await send()).insert(payloads.map((data) => ({ name: QUEUE, data, startAfter: runAt })));
+        await (await send()).insert(QUEUE, payloads.map((data) => ({ data, startAfter: runAt })));
       },
       async addFinished(count) {
+        // The job table is partitioned by queue name: the row lands in the queue's partition.
         await sql.query(
           `INSERT INTO pgboss.job (name, data, state, started_on, completed_on)
            SELECT $1, jsonb_build_object('i', g), 'completed', now(), now() FROM generate_series(1, $2) g`,
@@ -52,20 +64,22 @@ export const pgBoss: System = {
       },
       async work(concurrency, onJob) {
         const worker = await boss(concurrency);
-        const options = fast ? { batchSize: 1000, pollingIntervalSeconds: 0.5 } : {};
-        for (let k = 0; k < concurrency; k++) {
-          await worker.work<Payload>(QUEUE, options, async (jobs) => {
-            for (const job of jobs) onJob(job.data);
-          });
-        }
+        const options: WorkOptions = fast
+          ? { localConcurrency: concurrency, batchSize: 1000, burstWhenBatchFull: true, pollingIntervalSeconds: 0.5 }
+          : { localConcurrency: concurrency };
+        await worker.work<Payload>(QUEUE, options, async (jobs) => {
+          for (const job of jobs) onJob(job.data);
+        });
         return {
           stop: async () => {
-            await worker.stop({ graceful: true, wait: true });
+            // Graceful by default: resolves once the workers' jobs have settled, then closes the pool.
+            await worker.stop({ graceful: true });
             started.splice(started.indexOf(worker), 1);
           },
         };
       },
       async unfinished() {
+        // Matches the partial index over live states (job_i14) on (name, state, …, start_after).
         const { rows } = await sql.query(
           "SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1 AND state IN ('created', 'retry', 'active') AND start_after <= now()",
           [QUEUE],
@@ -73,7 +87,7 @@ export const pgBoss: System = {
         return rows[0].n;
       },
       async close() {
-        await Promise.all(started.map((b) => b.stop({ graceful: false, wait: true }).catch(() => {})));
+        await Promise.all(started.map((b) => b.stop({ graceful: false }).catch(() => {})));
         await sql.end();
       },
     };
