@@ -39,7 +39,7 @@ export function schedulerDuty(ctx: DutyContext, intervalMs: number): SchedulerDu
       const span = startProducerSpan(schedule.queue, schedule.type, ticks.length);
       // Sorted UUIDv7s: the jobs of one pass are claimed in tick order.
       const ids = ticks.map(() => uuidv7()).sort();
-      const [row2] = await scheduleTick(ctx.sql, {
+      const [written] = await scheduleTick(ctx.sql, {
         name: schedule.name,
         queue: schedule.queue,
         type: schedule.type,
@@ -57,7 +57,7 @@ export function schedulerDuty(ctx: DutyContext, intervalMs: number): SchedulerDu
         throw error;
       });
       span?.end([]);
-      result.enqueued += row2!.created;
+      result.enqueued += written!.created;
       result.schedules.push(schedule.name);
     }
     return result;

@@ -151,12 +151,13 @@ const attempts = (batch: ReadonlyArray<{ job: Job }>) => batch.map((b) => b.job.
 export const completeWriter = (sql: Sql, workerId: string): BatchWriter<string | null> => ({
   async write(unordered, retried) {
     const batch = inIdOrder(unordered);
-    const rows = await jobComplete(sql, { ids: ids(batch), attempts: attempts(batch), results: batch.map((b) => b.data), workerId });
+    const jobIds = ids(batch);
+    const rows = await jobComplete(sql, { ids: jobIds, attempts: attempts(batch), results: batch.map((b) => b.data), workerId });
     const succeeded: Outcome = { kind: "succeeded" };
     const outcomes = new Map(rows.map((r) => [r.id, succeeded]));
     if (retried && outcomes.size < batch.length) {
       const claimed = new Map(batch.map((b) => [b.job.id, b.job.attempts]));
-      for (const r of await jobCompleted(sql, { ids: ids(batch) })) {
+      for (const r of await jobCompleted(sql, { ids: jobIds })) {
         if (claimed.get(r.id) === r.attempts) outcomes.set(r.id, succeeded);
       }
     }

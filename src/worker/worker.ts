@@ -16,7 +16,7 @@ import { parse } from "../validate.js";
 import { AbortReason, Attempt } from "./attempt.js";
 import { Claimer, MAX_HOLD_MS } from "./claimer.js";
 import { jobContext } from "./context.js";
-import { execute, type ResolvedHandler, type Verdict } from "./executor.js";
+import { execute, type Verdict } from "./executor.js";
 import { Leases } from "./leases.js";
 import { Notifier } from "./notifier.js";
 import { resolveWorkerOptions, stopOptionsSchema, type ResolvedWorkerOptions } from "./options.js";
@@ -54,9 +54,7 @@ export class Worker<S extends JobSchemas = {}, H extends Record<string, unknown>
   /** This worker's id, as stored in `locked_by`. */
   readonly id: string;
   readonly #o: ResolvedWorkerOptions;
-  readonly #channel: string;
   readonly #handle: PoolHandle;
-  readonly #handlers: ReadonlyMap<string, ResolvedHandler>;
   readonly #types: string[];
   readonly #logger: Logger;
   readonly #slots = new Slots();
@@ -78,8 +76,6 @@ export class Worker<S extends JobSchemas = {}, H extends Record<string, unknown>
     const o = resolveWorkerOptions(handlers, options);
     this.#o = o;
     this.id = o.workerId;
-    this.#channel = o.channel;
-    this.#handlers = o.handlers;
     this.#types = [...o.handlers.keys()];
     this.#logger = scopeLogger(o.logger, { workerId: this.id });
     this.#waker = new Waker(o.pollIntervalMs);
@@ -87,7 +83,7 @@ export class Worker<S extends JobSchemas = {}, H extends Record<string, unknown>
     const sql: Sql = { schema: o.schema, run: runner(this.#handle.pool, true) };
     const report = (error: Error, doing: string) => this.#report(error, doing);
     const emit = <K extends keyof WorkerEvents>(event: K, data: WorkerEvents[K]) => this.emit(event, data);
-    this.#outcomes = new Outcomes({ sql, workerId: this.id, channel: this.#channel, logger: this.#logger, emit, listens: (e) => this.listens(e), report });
+    this.#outcomes = new Outcomes({ sql, workerId: this.id, channel: this.#o.channel, logger: this.#logger, emit, listens: (e) => this.listens(e), report });
     this.#leases = new Leases({
       sql,
       workerId: this.id,
@@ -114,7 +110,7 @@ export class Worker<S extends JobSchemas = {}, H extends Record<string, unknown>
       },
       report,
     });
-    const duties = maintenanceDuties({ sql, channel: this.#channel, logger: this.#logger, emit, wake: () => this.#waker.wake(true) }, o);
+    const duties = maintenanceDuties({ sql, channel: this.#o.channel, logger: this.#logger, emit, wake: () => this.#waker.wake(true) }, o);
     this.#duties = duties;
     this.#maintainer = new Maintainer(duties.running, report);
   }
@@ -223,7 +219,7 @@ export class Worker<S extends JobSchemas = {}, H extends Record<string, unknown>
   /** The LISTEN connection: a notification for one of this worker's queues wakes the claim loop. */
   #listen(): Notifier {
     const queues = this.#o.queues;
-    return new Notifier(this.#handle.pool, this.#channel, {
+    return new Notifier(this.#handle.pool, this.#o.channel, {
       onNotify: (queue) => {
         if (queues === null || queues.includes(queue)) this.#waker.wake(true);
       },
@@ -300,7 +296,7 @@ export class Worker<S extends JobSchemas = {}, H extends Record<string, unknown>
   async #runJob(entry: Attempt): Promise<void> {
     try {
       const job = entry.job;
-      const spec = this.#handlers.get(job.type)!;
+      const spec = this.#o.handlers.get(job.type)!;
       const ctx = jobContext(entry, this.id, this.#logger, this.#leases);
       let verdict: Verdict;
       try {
