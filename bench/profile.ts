@@ -32,7 +32,8 @@ try {
     await adapter.install();
     await preload(adapter, jobs, 1000);
     await admin.query("SELECT pg_stat_statements_reset()");
-    const result = await timeDrain(adapter, jobs, 600_000, async () => [await adapter.work(concurrency, () => {})]);
+    let seen = 0;
+    const result = await timeDrain(adapter, jobs, 600_000, async () => [await adapter.work(concurrency, () => void seen++)], () => seen);
     const wallMs = ((result.detail?.seconds as number) ?? 0) * 1000;
     const { rows } = await admin.query(
       `SELECT calls, rows, total_exec_time, mean_exec_time, regexp_replace(left(query, 110), '\\s+', ' ', 'g') AS query

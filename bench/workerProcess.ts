@@ -9,6 +9,8 @@ export interface WorkerProcess {
   process: ChildProcess;
   /** Resolves with the next line the child prints that starts with `word`. */
   next(word: string): Promise<string>;
+  /** How many jobs its handler has run so far. */
+  handled(): Promise<number>;
   /** Sends a command line. */
   send(line: string): void;
   /** Stops the worker and waits for the process to say so. */
@@ -33,6 +35,11 @@ export function spawnWorker(system: string, config: string, url: string, concurr
     process: child,
     next,
     send,
+    async handled() {
+      const line = next("handled");
+      send("handled");
+      return Number((await line).split(" ")[1]);
+    },
     async stop() {
       const stopped = next("stopped");
       send("stop");

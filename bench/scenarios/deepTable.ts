@@ -24,7 +24,14 @@ export const deepTable: Scenario = {
     } finally {
       await client.end();
     }
-    const result = await timeDrain(adapter, sizes.processJobs, sizes.processTimeoutMs, async () => [await adapter.work(10, () => {})]);
+    let seen = 0;
+    const result = await timeDrain(
+      adapter,
+      sizes.processJobs,
+      sizes.processTimeoutMs,
+      async () => [await adapter.work(10, () => void seen++)],
+      () => seen,
+    );
     result.detail = { ...result.detail, concurrency: 10, finished: sizes.deepFinished, future: sizes.deepFuture };
     return [result];
   },

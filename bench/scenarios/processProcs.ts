@@ -17,7 +17,7 @@ export function processProcs(procs: number): Scenario {
           for (const c of children) c.send("go");
           await Promise.all(started);
           return children.map((c) => ({ stop: () => c.stop() }));
-        });
+        }, async () => (await Promise.all(children.map((c) => c.handled()))).reduce((a, b) => a + b, 0));
         result.detail = { ...result.detail, processes: procs, concurrency: sizes.procConcurrency };
         return [result];
       } finally {

@@ -1,0 +1,89 @@
+/**
+ * Where the CPU of a drain goes, on this machine: the worker's own process
+ * against every PostgreSQL process of the server.
+ *
+ *   bench/node_modules/.bin/node --import tsx bench/cpu.ts --system=djps [--config=defaults] [--jobs=100000] [--concurrency=10] [--server=18]
+ *
+ * Preloads the jobs, drains them with one worker in this process, and prints
+ * the wall time and the CPU seconds of this process and of the server's
+ * processes (from /proc, so Linux only) during the drain. With
+ * `--profile=file.cpuprofile` it also writes a V8 CPU profile of this process
+ * covering the drain alone (open it in Chrome's DevTools).
+ */
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
+import { loadSystem } from "./loadSystem.js";
+import { startServer } from "./server.js";
+import { preload, timeDrain } from "./scenarios/process.js";
+
+const args = new Map(process.argv.slice(2).map((a) => /^--([a-z]+)=(.*)$/.exec(a)).filter((m) => m !== null).map((m) => [m![1]!, m![2]!]));
+const system = await loadSystem(args.get("system") ?? "djps");
+const config = args.get("config") ?? Object.keys(system.configs)[0]!;
+const jobs = Number(args.get("jobs") ?? 100_000);
+const concurrency = Number(args.get("concurrency") ?? 10);
+const major = Number(args.get("server") ?? 18) as 15 | 18;
+const TICK = 100; // clock ticks per second (USER_HZ)
+
+/** CPU seconds of each postgres server process, by pid. */
+function serverCpu(): Map<string, number> {
+  const times = new Map<string, number>();
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const comm = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+      if (comm !== "postgres") continue;
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      times.set(pid, (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / TICK);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return times;
+}
+
+/** CPU seconds the server's processes spent since `before` (a process that ended meanwhile is not counted). */
+function serverCpuSince(before: Map<string, number>): number {
+  let total = 0;
+  for (const [pid, seconds] of serverCpu()) total += seconds - (before.get(pid) ?? 0);
+  return total;
+}
+
+const server = await startServer(major);
+try {
+  const url = await server.createDatabase("cpu");
+  const adapter = system.open(url, config);
+  try {
+    await adapter.install();
+    await preload(adapter, jobs, 1000);
+    const profile = args.get("profile");
+    const session = new Session();
+    if (profile) {
+      session.connect();
+      await session.post("Profiler.enable");
+      await session.post("Profiler.start");
+    }
+    const pgBefore = serverCpu();
+    const nodeBefore = process.cpuUsage();
+    let seen = 0;
+    const result = await timeDrain(adapter, jobs, 600_000, async () => [await adapter.work(concurrency, () => void seen++)], () => seen);
+    const node = process.cpuUsage(nodeBefore);
+    const pg = serverCpuSince(pgBefore);
+    if (profile) {
+      const { profile: data } = await session.post("Profiler.stop");
+      writeFileSync(profile, JSON.stringify(data));
+      session.disconnect();
+    }
+    const wall = (result.detail?.seconds as number) ?? 0;
+    const nodeSeconds = (node.user + node.system) / 1e6;
+    console.log(JSON.stringify((globalThis as any).__claimStats));
+    console.log(
+      `${system.name} ${system.version} (${config}), PostgreSQL ${major}, c${concurrency}: ${Math.round(result.value)} jobs/s; wall ${wall.toFixed(2)} s; ` +
+        `node ${nodeSeconds.toFixed(2)} s CPU (${((nodeSeconds * 1e6) / jobs).toFixed(1)} µs/job), ` +
+        `server ${pg.toFixed(2)} s CPU (${((pg * 1e6) / jobs).toFixed(1)} µs/job)`,
+    );
+  } finally {
+    await adapter.close();
+  }
+} finally {
+  await server.stop();
+}
