@@ -6,8 +6,9 @@
  * The peers under test need a newer Node than djps supports, so they, and
  * that Node (the `node` package), are dependencies of bench/package.json, not
  * of the root package: djps's own install and test suite stay on its oldest
- * supported Node. djps runs in the same process, from ../src, so every system
- * is measured on the same Node. Files under bench/ resolve the peers from
+ * supported Node. djps runs in the same process, so every system is measured
+ * on the same Node, and as it ships: from ../dist, which this script builds
+ * first (`npm run build`), like the peers' published JavaScript. Files under bench/ resolve the peers from
  * bench/node_modules; the worker processes of process-2proc are started with
  * the same Node (process.execPath) and resolve `tsx` from the working
  * directory, the repository root.
@@ -39,6 +40,21 @@ if (stale) {
   });
   if (result.status !== 0) {
     console.error("bench: installing bench/'s dependencies failed");
+    process.exit(result.status ?? 1);
+  }
+}
+
+// djps as it ships: the build of the working tree.
+console.error("bench: building djps (npm run build)");
+{
+  const npm = process.env.npm_execpath ? [process.execPath, [process.env.npm_execpath]] : ["npm", []];
+  const result = spawnSync(npm[0], [...npm[1], "run", "build", "--silent"], {
+    cwd: root,
+    stdio: ["ignore", "ignore", "inherit"],
+    shell: process.platform === "win32" && !process.env.npm_execpath,
+  });
+  if (result.status !== 0) {
+    console.error("bench: building djps failed");
     process.exit(result.status ?? 1);
   }
 }

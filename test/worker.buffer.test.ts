@@ -1,3 +1,4 @@
+import pg from "pg";
 import { describe, expect, it } from "vitest";
 import type { Handlers } from "../src/index.js";
 import { waitFor } from "./support/db.js";
@@ -10,6 +11,41 @@ import { useTestBed } from "./support/bed.js";
 // idle worker can run them.
 
 const bed = useTestBed("wbuf", { worker: { leaseMs: 2000, pollIntervalMs: 50 } });
+
+/** A real pool that counts the claims it has out at once. */
+class ClaimCountingPool extends pg.Pool {
+  inFlight = 0;
+  most = 0;
+  override query(...args: unknown[]): never {
+    const first = args[0] as string | { text?: string } | undefined;
+    const text = typeof first === "string" ? first : first?.text;
+    const run = () => (super.query as (...a: unknown[]) => Promise<unknown>).apply(this, args);
+    if (!text?.includes(".job_claim(")) return run() as never;
+    this.inFlight++;
+    this.most = Math.max(this.most, this.inFlight);
+    return run().finally(() => this.inFlight--) as never;
+  }
+}
+
+/** Runs `total` no-op jobs on one worker of `concurrency` slots; returns how often each ran and the most claims out at once. */
+async function drain(total: number, concurrency: number): Promise<{ runs: Map<string, number>; most: number }> {
+  const pool = new ClaimCountingPool({ connectionString: bed.db.url, max: 8 });
+  try {
+    const runs = new Map<string, number>();
+    const worker = bed.worker({ quick: async (_p, ctx) => void runs.set(ctx.job.id, (runs.get(ctx.job.id) ?? 0) + 1) }, { concurrency, pool });
+    for (let i = 0; i < total; i += 1000) {
+      await bed.queue.enqueueMany(Array.from({ length: Math.min(1000, total - i) }, () => ({ type: "quick", payload: null })));
+    }
+    const succeeded = new Set<string>();
+    worker.on("job:succeeded", ({ job }) => void succeeded.add(job.id));
+    await worker.start();
+    await waitFor(() => succeeded.size === total, `${total} jobs to succeed`, 60_000);
+    await worker.stop();
+    return { runs, most: pool.most };
+  } finally {
+    await pool.end();
+  }
+}
 
 describe("the claim buffer", () => {
   it("marks a job started only when its handler starts, and gives buffered jobs the short hold", async () => {
@@ -103,5 +139,18 @@ describe("the claim buffer", () => {
     const stopped = nextEvent(busy, "job:succeeded");
     slow.open();
     await stopped;
+  });
+
+  it("with a backlog of short jobs, sends the next claim before the last one lands, and runs each job once", async () => {
+    const { runs, most } = await drain(3000, 10);
+    expect(most).toBe(2);
+    expect(runs.size).toBe(3000);
+    expect([...runs.values()].every((n) => n === 1)).toBe(true);
+  });
+
+  it("a worker of one slot keeps one claim out at a time", async () => {
+    const { runs, most } = await drain(1500, 1);
+    expect(most).toBe(1);
+    expect(runs.size).toBe(1500);
   });
 });

@@ -1,10 +1,17 @@
 import pg from "pg";
-import { Queue, Worker, migrate } from "../../src/index.js";
 import type { Adapter, Payload, System } from "../system.js";
+
+// The build (typed from the source it is built from, so that type checks need no build).
+const { Queue, Worker, migrate }: typeof import("../../src/index.js") = await import(new URL("../../dist/index.js", import.meta.url).href);
+type Queue = import("../../src/index.js").Queue;
 
 const TYPE = "noop";
 
-/** djps, from this repository's source, with its defaults only: they must be the fast path. */
+/**
+ * djps as it ships, the build of this working tree (`npm run bench` builds it
+ * first; bench/cpu.ts and bench/profile.ts need `npm run build`), with its
+ * defaults only: they must be the fast path.
+ */
 export const djps: System = {
   name: "djps",
   version: "working tree",

@@ -26,6 +26,11 @@ const byPriority = (a: Held, b: Held): number => b.job.priority - a.job.priority
  */
 export const MAX_HOLD_MS = 5000;
 
+/** Claims out at once while a backlog lasts. */
+const MAX_IN_FLIGHT = 2;
+/** The smallest buffer target at which a second claim goes out before the first lands. */
+const PIPELINE_MIN = 30;
+
 export interface ClaimerOptions {
   sql: Sql;
   /** Named queues to claim from; null for all. */
@@ -69,6 +74,17 @@ export class Claimer {
   #slotsStuck = false;
   #stopping = false;
   #loop: Promise<void> | undefined;
+  /** Claims sent and not landed yet. */
+  #inFlight = 0;
+  /** Jobs the claims in flight may bring to the buffer (their limits beyond the jobs they start). */
+  #requested = 0;
+  /** Settles when the last claim sent has landed (never rejects). */
+  #landing: Promise<void> = Promise.resolve();
+  /** The last claim came back full: more jobs are waiting. */
+  #backlog = false;
+  #failures = 0;
+  /** After a failed claim, no claim before this time (performance.now). */
+  #retryAt = 0;
 
   constructor(options: ClaimerOptions) {
     this.#o = options;
@@ -104,60 +120,133 @@ export class Claimer {
     this.#fillSlots();
   }
 
+  /**
+   * The claim loop. One claim goes out when a slot is free or the buffer ran
+   * below half its target. While a backlog lasts (the last claim came back
+   * full) and the buffer is deep (short jobs), a second claim goes out before
+   * the first lands: a claim of a few hundred jobs takes longer to come back
+   * than the worker takes to run them, and one claim at a time left the slots
+   * idle for half of every round trip. Each claim then asks for a third of the
+   * target; only the first of two starts jobs at once (the second's jobs all
+   * wait in the buffer), and claims land in the order they were sent.
+   */
   async #run(): Promise<void> {
     const o = this.#o;
-    let failures = 0;
     while (!this.#stopping) {
-      const free = o.concurrency - o.running();
-      const ahead = this.#slotsStuck ? 0 : this.#prefetch.target();
-      const want = free + ahead - this.#buffer.length;
-      // Claim when a slot is free, or when the buffer ran below half its target.
-      if (o.waker.wanted && want > 0 && (free > 0 || this.#buffer.length * 2 < ahead)) {
-        o.waker.wanted = false;
-        // The hold is counted from before the claim was sent: the server's
-        // deadline is never earlier than this one.
-        const sentAt = performance.now();
-        let rows;
-        try {
-          rows = await jobClaim(o.sql, {
-            queues: o.queues,
-            types: o.types,
-            limit: want,
-            start: Math.max(0, free),
-            workerId: o.workerId,
-            leaseMs: o.leaseMs,
-            holdMs: this.holdMs,
-          });
-          failures = 0;
-        } catch (error) {
-          failures++;
-          o.report(coerceError(error), "claiming jobs");
-          o.waker.wanted = true;
-          await o.waker.sleep(Math.min(10_000, 100 * 2 ** failures) * (0.5 + Math.random() / 2));
-          continue;
-        }
-        const buffered = this.#buffer.length;
-        const releaseAt = sentAt + this.holdMs / 2;
-        for (const row of rows) {
-          const job = jobFromRow(row);
-          if (row.trace_context !== null) rememberProducer(job, row.trace_context);
-          // The claim started the first `start` jobs (they hold the full
-          // lease); the rest wait in the buffer. When a stop began while the
-          // claim was out, every job goes to the buffer, which stop releases.
-          if (job.startedAt !== null && !this.#stopping) o.start(job, false);
-          else this.#buffer.push({ job, releaseAt });
-        }
-        // Rows come in claim order. A later claim can bring jobs of higher
-        // priority than some still buffered from an earlier one: they go first
-        // (the sort is stable, so claim order holds within a priority).
-        if (buffered > 0 && rows.length > 0) this.#buffer.sort(byPriority);
-        this.#fillSlots();
-        // A full batch means there may be more waiting.
-        if (rows.length === want) o.waker.wanted = true;
+      const pause = this.#retryAt - performance.now();
+      if (pause > 0 && this.#inFlight === 0) {
+        await o.waker.sleep(pause);
+        continue;
+      }
+      const claim = pause > 0 ? undefined : this.#next();
+      if (claim) {
+        this.#send(claim.limit, claim.start);
         continue;
       }
       await o.waker.wait();
     }
+    await this.#landing;
+  }
+
+  /** The next claim to send now, if one is due: how many jobs, and how many of them start at once. */
+  #next(): { limit: number; start: number } | undefined {
+    const o = this.#o;
+    const ahead = this.#slotsStuck ? 0 : this.#prefetch.target();
+    if (this.#inFlight === 0) {
+      if (!o.waker.wanted) return undefined;
+      const free = o.concurrency - o.running();
+      const want = free + ahead - this.#buffer.length;
+      // Claim when a slot is free, or when the buffer ran below half its target.
+      if (want <= 0 || (free <= 0 && this.#buffer.length * 2 >= ahead)) return undefined;
+      const start = Math.max(0, free);
+      // With a backlog, the first of two claims takes its share only.
+      const limit = this.#backlog && ahead >= PIPELINE_MIN && o.concurrency > 1 ? Math.min(want, start + Math.ceil(ahead / 3)) : want;
+      o.waker.wanted = false;
+      return { limit, start };
+    }
+    // A worker of one slot keeps one claim at a time: two claims can lock
+    // their rows in either order, and such a worker runs jobs strictly in
+    // claim order.
+    if (this.#inFlight >= MAX_IN_FLIGHT || !this.#backlog || ahead < PIPELINE_MIN || o.concurrency < 2) return undefined;
+    const chunk = Math.ceil(ahead / 3);
+    if (this.#buffer.length + this.#requested > ahead - chunk) return undefined;
+    return { limit: chunk, start: 0 };
+  }
+
+  /** Sends a claim; its jobs land after those of the claims sent before it. */
+  #send(limit: number, start: number): void {
+    const o = this.#o;
+    this.#inFlight++;
+    const ahead = limit - start;
+    this.#requested += ahead;
+    // The hold is counted from before the claim was sent: the server's
+    // deadline is never earlier than this one.
+    const sentAt = performance.now();
+    const rows = jobClaim(o.sql, {
+      queues: o.queues,
+      types: o.types,
+      limit,
+      start,
+      workerId: o.workerId,
+      leaseMs: o.leaseMs,
+      holdMs: this.holdMs,
+    });
+    const before = this.#landing;
+    this.#landing = (async () => {
+      let claimed: Awaited<typeof rows> | undefined;
+      let failure: unknown;
+      try {
+        claimed = await rows;
+      } catch (error) {
+        failure = error;
+      }
+      await before;
+      this.#inFlight--;
+      this.#requested -= ahead;
+      try {
+        if (claimed) this.#land(claimed, limit, sentAt);
+        else this.#failed(failure);
+      } catch (error) {
+        o.report(coerceError(error), "starting claimed jobs");
+      }
+      o.waker.wake(false);
+    })();
+  }
+
+  /** A claim came back: its jobs start in free slots or wait in the buffer. */
+  #land(rows: Awaited<ReturnType<typeof jobClaim>>, limit: number, sentAt: number): void {
+    const o = this.#o;
+    this.#failures = 0;
+    this.#retryAt = 0;
+    const buffered = this.#buffer.length;
+    const releaseAt = sentAt + this.holdMs / 2;
+    for (const row of rows) {
+      const job = jobFromRow(row);
+      if (row.trace_context !== null) rememberProducer(job, row.trace_context);
+      // The claim started the first `start` jobs (they hold the full
+      // lease); the rest wait in the buffer. When a stop began while the
+      // claim was out, every job goes to the buffer, which stop releases.
+      if (job.startedAt !== null && !this.#stopping) o.start(job, false);
+      else this.#buffer.push({ job, releaseAt });
+    }
+    // Rows come in claim order. A later claim can bring jobs of higher
+    // priority than some still buffered from an earlier one: they go first
+    // (the sort is stable, so claim order holds within a priority).
+    if (buffered > 0 && rows.length > 0) this.#buffer.sort(byPriority);
+    this.#fillSlots();
+    // A full batch means there may be more waiting.
+    this.#backlog = rows.length === limit;
+    if (this.#backlog) o.waker.wanted = true;
+  }
+
+  /** A claim failed: report it and back off (exponentially, with jitter) before the next. */
+  #failed(error: unknown): void {
+    const o = this.#o;
+    this.#failures++;
+    this.#backlog = false;
+    o.report(coerceError(error), "claiming jobs");
+    o.waker.wanted = true;
+    this.#retryAt = performance.now() + Math.min(10_000, 100 * 2 ** this.#failures) * (0.5 + Math.random() / 2);
   }
 
   /** Starts buffered jobs in the free slots; one that waited too long goes back instead. */

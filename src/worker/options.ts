@@ -82,7 +82,7 @@ export const WORKER_DEFAULTS = Object.freeze({
   scheduler: Object.freeze({ intervalMs: 1000 }),
   handleSignals: false,
   shutdownTimeoutMs: 30_000,
-  poolSize: 4,
+  poolSize: 6,
   logger: silentLogger,
 });
 
@@ -150,7 +150,7 @@ export const workerOptionsSchema = z
       logger: loggerSchema.optional(),
       /** Identifies this worker in `locked_by`. @default "<host>:<pid>:<random>" */
       workerId: workerIdSchema.optional(),
-      /** Connections in the pool djps creates (ignored with `pool`). @default 4 */
+      /** Connections in the pool djps creates (ignored with `pool`). @default 6 */
       poolSize: intSchema(2, 1000).optional(),
     },
     { error: "an options object" },
