@@ -4,6 +4,7 @@
  *   npm run bench                      the full run (sizes of issue 5)
  *   npm run bench -- --quick           a small smoke run of every scenario
  *   npm run bench -- --quick --systems=djps,pg-boss --scenarios=process-c10,latency
+ *   npm run bench -- --systems=djps,graphile-worker:fastest   (one configuration of a system)
  *   npm run bench -- --process-jobs=100000 --repeats=5 --out=bench/results/mine
  *   npm run bench -- --servers=15 --memory-seconds=60
  *

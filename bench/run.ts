@@ -36,8 +36,10 @@ const options = parseArgs(process.argv.slice(2));
 const { sizes } = options;
 const scenarios = SCENARIOS.filter((s) => !options.scenarios || options.scenarios.includes(s.name));
 const withReference = !options.scenarios || options.scenarios.includes("pgbench");
-const systems = SYSTEMS.filter((s) => !options.systems || options.systems.includes(s.name));
-const targets = systems.flatMap((system) => Object.keys(system.configs).map((config) => ({ system, config })));
+// `--systems=djps,graphile-worker:fastest`: a system with all its configurations, or one of them.
+const chosen = (name: string, config: string) => !options.systems || options.systems.includes(name) || options.systems.includes(`${name}:${config}`);
+const targets = SYSTEMS.flatMap((system) => Object.keys(system.configs).map((config) => ({ system, config }))).filter((t) => chosen(t.system.name, t.config));
+const systems = SYSTEMS.filter((s) => targets.some((t) => t.system === s));
 
 mkdirSync(dirname(options.out), { recursive: true });
 const jsonl = `${options.out}.jsonl`;
