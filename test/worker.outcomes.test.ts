@@ -83,6 +83,39 @@ describe("results", () => {
   });
 });
 
+describe("results", () => {
+  it("stores results with the characters an array literal quotes, side by side with null results in one batch", async () => {
+    const awkward = [
+      'a "quoted" word',
+      "back\\slash \\\" and \\n",
+      "{braces}, commas, NULL",
+      "NULL",
+      "",
+      " spaces ",
+      "emoji \u{1F600} and ünïcödé",
+    ];
+    await startWorker({
+      text: async (payload) => ({ text: awkward[payload as number], list: awkward }),
+      bare: async (payload) => awkward[payload as number],
+      none: async () => undefined,
+    });
+    const jobs = await queue.enqueueMany([
+      ...awkward.map((_, i) => ({ type: "text", payload: i })),
+      ...awkward.map((_, i) => ({ type: "bare", payload: i })),
+      ...awkward.map(() => ({ type: "none", payload: null })),
+    ]);
+    const ids = jobs.map((j) => j.job.id);
+    await waitForStatuses(ids, "succeeded");
+    for (const [n, { job }] of jobs.entries()) {
+      const row = await jobRow(db.pool, db.schema, job.id);
+      const i = n % awkward.length;
+      if (job.type === "text") expect(row.result).toEqual({ text: awkward[i], list: awkward });
+      else if (job.type === "bare") expect(row.result).toBe(awkward[i]);
+      else expect(row.result).toBeNull();
+    }
+  });
+});
+
 describe("snooze delays", () => {
   const bad: Array<[string, unknown, string]> = [
     ["NaN", NaN, "`NaN` (number)"],

@@ -1,3 +1,4 @@
+import { plainArray, textArray } from "./arrayLiteral.js";
 import { query } from "./query.js";
 
 /**
@@ -22,7 +23,7 @@ export const jobComplete = query<
 >(
   "jobComplete",
   (s) => `SELECT id FROM ${s}.job_complete($1::uuid[], $2::int[], $3::text[], $4::text)`,
-  (p) => [p.ids, p.attempts, p.results, p.workerId],
+  (p) => [plainArray(p.ids), plainArray(p.attempts), textArray(p.results), p.workerId],
 );
 
 /**

@@ -1,3 +1,4 @@
+import { plainArray } from "./arrayLiteral.js";
 import { query } from "./query.js";
 
 /**
@@ -14,5 +15,5 @@ import { query } from "./query.js";
 export const jobHeartbeat = query<{ ids: readonly string[]; attempts: readonly number[]; workerId: string; leaseMs: number }, { id: string }>(
   "jobHeartbeat",
   (s) => `SELECT id FROM ${s}.job_heartbeat($1::uuid[], $2::int[], $3::text, $4::float8)`,
-  (p) => [p.ids, p.attempts, p.workerId, p.leaseMs],
+  (p) => [plainArray(p.ids), plainArray(p.attempts), p.workerId, p.leaseMs],
 );

@@ -15,7 +15,7 @@ export class AbortReason extends Error {
  * The `AbortController` behind `signal` is made only when something reads the
  * signal. Most short handlers never do, and a controller (an event target with
  * its listener bookkeeping) was the largest per-job cost of a worker running
- * no-op jobs. The executor waits on `aborted()` instead, a plain promise.
+ * no-op jobs. The executor waits through `race()` instead, a plain promise.
  */
 export class Attempt {
   readonly startedAt = performance.now();
@@ -47,11 +47,18 @@ export class Attempt {
     this.#reject?.(reason);
   }
 
-  /** Rejects with the reason when the attempt is cut off (at once if it already was). */
-  aborted(): Promise<never> {
-    return new Promise<never>((_, reject) => {
+  /**
+   * Settles as `running` does, or rejects with the reason as soon as the
+   * attempt is cut off (at once if it already was), whichever comes first.
+   * One promise instead of a `Promise.race` of two, per job; it also handles
+   * a rejection of `running` that comes after the cut-off, which then goes
+   * nowhere.
+   */
+  race<T>(running: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
       if (this.#reason) reject(this.#reason);
       else this.#reject = reject;
+      running.then(resolve, reject);
     });
   }
 }

@@ -151,9 +151,8 @@ export async function execute(attempt: Attempt, spec: ResolvedHandler, ctx: JobC
     if (timeoutMs !== undefined) {
       timer = setTimeout(() => attempt.abort(new AbortReason("timeout", `Timed out after ${timeoutMs} ms`)), timeoutMs);
     }
-    // Keep an unhandled rejection from a handler that outlives its attempt quiet.
-    running.catch(() => {});
-    const value = await Promise.race([running, attempt.aborted()]);
+    // race() also keeps the rejection of a handler that outlives its attempt quiet.
+    const value = await attempt.race(running);
     return { kind: "complete", result: storableResult(value) };
   } catch (thrown) {
     return thrownVerdict(attempt, thrown);
