@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
 import { ConfigError } from "../errors.js";
@@ -36,7 +36,7 @@ export interface ServeOptions {
 /** A running server. */
 export interface Serving {
   readonly server: Server;
-  /** Where it listens, e.g. `http://127.0.0.1:8080`. */
+  /** Where the API answers, e.g. `http://127.0.0.1:8080` (with the base path, if any). */
   readonly url: string;
   /**
    * Graceful shutdown: stop accepting connections, let the requests in
@@ -93,7 +93,17 @@ export async function serve(options: ServeOptions = {}): Promise<Serving> {
     bodyTimeoutMs,
     onError: opts.onError ? (error) => opts.onError!(error) : undefined,
   });
-  const server = createServer(handler);
+  let stopping = false;
+  // While shutting down, every answer closes its connection, those in flight
+  // too: a keep-alive connection left idle would hold `server.close()` until
+  // it timed out.
+  const inFlight = new Set<ServerResponse>();
+  const server = createServer((req, res) => {
+    if (stopping) res.setHeader("Connection", "close");
+    inFlight.add(res);
+    res.once("close", () => inFlight.delete(res));
+    void handler(req, res);
+  });
   // Node's own limits back up the handler's: headers within 10 s, the whole
   // request a little after the body timeout (the handler answers 408 first).
   server.headersTimeout = 10_000;
@@ -115,9 +125,11 @@ export async function serve(options: ServeOptions = {}): Promise<Serving> {
   let closing: Promise<void> | undefined;
   return {
     server,
-    url: `http://${shown}:${address.port}`,
+    url: `http://${shown}:${address.port}${opts.basePath ?? ""}`,
     close(timeoutMs = 10_000) {
       closing ??= (async () => {
+        stopping = true;
+        for (const res of inFlight) if (!res.headersSent) res.setHeader("Connection", "close");
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         const timer = setTimeout(() => server.closeAllConnections(), timeoutMs);
