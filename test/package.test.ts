@@ -11,7 +11,7 @@
  */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -110,7 +110,20 @@ describe.skipIf(!process.env.DJPS_TEST_PACK)("the packed package", () => {
   });
 
   it("ships the migrations, both builds and both type declarations", () => {
-    for (const path of ["migrations/1_init.sql", "dist/index.js", "dist/index.cjs", "dist/index.d.ts", "dist/index.d.cts", "dist/cli.js", "package.json", "README.md"]) {
+    for (const path of [
+      "migrations/1_init.sql",
+      "dist/index.js",
+      "dist/index.cjs",
+      "dist/index.d.ts",
+      "dist/index.d.cts",
+      "dist/http.js",
+      "dist/http.cjs",
+      "dist/http.d.ts",
+      "dist/http.d.cts",
+      "dist/cli.js",
+      "package.json",
+      "README.md",
+    ]) {
       expect(files, path).toContain(path);
     }
     expect(files.filter((f) => f.startsWith("src/") || f.startsWith("test/"))).toEqual([]);
@@ -132,6 +145,26 @@ describe.skipIf(!process.env.DJPS_TEST_PACK)("the packed package", () => {
     );
     const { stdout } = await ok("node", ["check.mjs"], project);
     expect(stdout.trim()).toBe("function function function");
+  });
+
+  it("has the HTTP API at djps/http, which the main entry does not load", async () => {
+    const cjs = await ok(
+      "node",
+      [
+        "-e",
+        "const d = require('djps'); const loaded = () => Object.keys(require.cache).some((p) => p.endsWith('http.cjs'));" +
+          "const before = loaded(); const h = require('djps/http'); console.log(before, loaded(), typeof h.createHandler, typeof h.createKey)",
+      ],
+      project,
+    );
+    expect(cjs.stdout.trim()).toBe("false true function function");
+    await writeFile(join(project, "check-http.mjs"), 'import { createHandler, serve } from "djps/http";\nconsole.log(typeof createHandler, typeof serve);\n');
+    expect((await ok("node", ["check-http.mjs"], project)).stdout.trim()).toBe("function function");
+    // The ESM main entry and the chunks it imports name no HTTP module.
+    const dist = join(project, "node_modules", "djps", "dist");
+    const index = await readFile(join(dist, "index.js"), "utf8");
+    const chunks = [...index.matchAll(/from "\.\/([^"]+)"/g)].map((m) => m[1]!);
+    for (const file of ["index.js", ...chunks]) expect(await readFile(join(dist, file), "utf8"), file).not.toMatch(/createHandler|http\.js/);
   });
 
   it("type-checks strictly with skipLibCheck off, as ESM and as CommonJS (nodenext)", async () => {
