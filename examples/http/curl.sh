@@ -11,19 +11,20 @@ url="${DJPS_URL:-http://127.0.0.1:8080}"
 auth=(-H "Authorization: Bearer ${DJPS_KEY:?set DJPS_KEY to a key from 'djps keys create'}")
 json=(-H "Content-Type: application/json")
 curl=(curl --silent --show-error --fail-with-body)
+idem="welcome-$(date +%s%N)" # a fresh idempotency key on every run
 
 echo "# health (no key needed)"
 "${curl[@]}" "$url/health"; echo
 
-echo "# enqueue a job, idempotently"
-created=$("${curl[@]}" "${auth[@]}" "${json[@]}" -H "Idempotency-Key: welcome-42" \
-  -d '{"type":"send_email","payload":{"to":"a@example.com"},"queue":"emails","priority":10}' \
+echo "# enqueue a job, idempotently (due in an hour, so that it can be cancelled below)"
+created=$("${curl[@]}" "${auth[@]}" "${json[@]}" -H "Idempotency-Key: $idem" \
+  -d '{"type":"send_email","payload":{"to":"a@example.com"},"queue":"emails","priority":10,"delayMs":3600000}' \
   "$url/jobs")
 echo "$created"
 id=$(printf '%s' "$created" | sed -E 's/.*"job":\{"id":"([^"]+)".*/\1/')
 
 echo "# the same key again: the same job, \"created\": false"
-"${curl[@]}" "${auth[@]}" "${json[@]}" -H "Idempotency-Key: welcome-42" \
+"${curl[@]}" "${auth[@]}" "${json[@]}" -H "Idempotency-Key: $idem" \
   -d '{"type":"send_email","payload":{"to":"a@example.com"},"queue":"emails"}' "$url/jobs" | grep -q '"created":false'
 echo "ok"
 
