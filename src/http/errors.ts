@@ -24,16 +24,38 @@ export interface ErrorBody {
 }
 
 /**
- * SQLSTATE classes and Node error codes that mean "the database cannot be
- * used right now": connection failures (08), a server shutting down or
- * starting (57P01-57P03), too many connections (53300), and sockets that
- * failed. The client should try again later: 503.
+ * SQLSTATE classes and Node error codes that mean "the database cannot do it
+ * right now": connection failures (class 08), a server shutting down or
+ * starting (57P01-57P03), a statement cancelled or timed out (57014), too
+ * many connections or no resources left (class 53), a serialization failure
+ * or deadlock (40001, 40P01), a lock not available (55P03), a read-only
+ * server (25006: a standby, mid-failover), and sockets that failed. The
+ * client should try again later: 503.
  */
-const UNAVAILABLE_STATES = new Set(["57P01", "57P02", "57P03", "53300", "53400", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH"]);
+const UNAVAILABLE_STATES = new Set([
+  "57P01",
+  "57P02",
+  "57P03",
+  "57014",
+  "40001",
+  "40P01",
+  "55P03",
+  "25006",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+]);
+
+/** SQLSTATEs that mean the schema lacks what this code needs: not migrated (far enough). */
+const UNMIGRATED_STATES = new Set(["42P01", "42883", "42703", "3F000"]);
 
 function unavailable(error: unknown): boolean {
   const state = stringProperty(error, "sqlState") ?? stringProperty(error, "code");
-  if (state !== undefined && (state.startsWith("08") || UNAVAILABLE_STATES.has(state))) return true;
+  if (state !== undefined && (state.startsWith("08") || state.startsWith("53") || UNAVAILABLE_STATES.has(state))) return true;
   // pg's own errors when the socket goes away carry no code.
   const message = stringProperty(error, "message") ?? "";
   return /Connection terminated|connection timeout|Client has encountered a connection error|not queryable|Cannot reach the database/i.test(message);
@@ -64,6 +86,9 @@ export function errorResponse(error: unknown): { status: number; body: ErrorBody
       // operator's to fix, the client's to retry later. The message says
       // what to run, and names no secret.
       return { status: 503, body: bodyOf("UNAVAILABLE", message), headers: {}, expected: true };
+  }
+  if (code === "DATABASE" && UNMIGRATED_STATES.has(stringProperty(error, "sqlState") ?? "")) {
+    return { status: 503, body: bodyOf("UNAVAILABLE", "The database schema is not at the version this server needs: run `djps migrate`"), headers: {}, expected: true };
   }
   if (unavailable(error)) {
     return { status: 503, body: bodyOf("UNAVAILABLE", "The database is unreachable; try again later"), headers: { "Retry-After": "1" }, expected: true };
