@@ -1,5 +1,6 @@
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Queue } from "../src/index.js";
 import { createKey } from "../src/http/index.js";
 import { useTestBed } from "./support/bed.js";
 import { call, startApi, type ApiServer } from "./support/http.js";
@@ -118,6 +119,21 @@ describe("request bodies", () => {
       expect(over.status).toBe(413);
     } finally {
       await small.close();
+    }
+  });
+
+  it("takes its default body limit from the Queue's maxPayloadBytes, plus headroom", async () => {
+    const queue = new Queue({ connectionString: bed.db.url, schema: bed.db.schema, maxPayloadBytes: 2000 });
+    const small = await startApi(queue);
+    try {
+      const over = await call(small.url, "POST", "/jobs", { key, body: { type: "t", payload: "z".repeat(3000) } });
+      expect(over.status).toBe(400);
+      expect(over.body.error.field).toBe("payload");
+      const tooBig = await call(small.url, "POST", "/jobs", { key, body: { type: "t", payload: "z".repeat(2000 + 64 * 1024) } }).catch(() => ({ status: 413 }));
+      expect(tooBig.status).toBe(413);
+    } finally {
+      await small.close();
+      await queue.close();
     }
   });
 });

@@ -30,9 +30,10 @@ export interface HandlerOptions {
    */
   auth?: boolean;
   /**
-   * The largest request body, in bytes. Keep it a little above the Queue's
-   * `maxPayloadBytes`, so an oversize payload gets the Queue's own message.
-   * @default 1 MiB + 64 KiB
+   * The largest request body, in bytes. Above the Queue's `maxPayloadBytes`
+   * by a headroom for the other fields, so that a payload a little over the
+   * Queue's limit gets the Queue's own message (400, naming `payload`).
+   * @default the Queue's `maxPayloadBytes` + 64 KiB
    */
   maxBodyBytes?: number;
   /** The whole body must arrive within this long, or the request gets 408. @default 10000 */
@@ -82,7 +83,9 @@ export function createHandler(options: HandlerOptions): Handler {
   const queue = opts.queue;
   const basePath = opts.basePath ?? "";
   const auth = opts.auth ?? true;
-  const limits = { maxBytes: opts.maxBodyBytes ?? DEFAULT_MAX_PAYLOAD_BYTES + BODY_HEADROOM, timeoutMs: opts.bodyTimeoutMs ?? 10_000 };
+  // A Queue from an older build may lack the getter: fall back to the default limit.
+  const payloadBytes = typeof queue.maxPayloadBytes === "number" ? queue.maxPayloadBytes : DEFAULT_MAX_PAYLOAD_BYTES;
+  const limits = { maxBytes: opts.maxBodyBytes ?? payloadBytes + BODY_HEADROOM, timeoutMs: opts.bodyTimeoutMs ?? 10_000 };
   const authenticator = auth ? new Authenticator(queue.pool, queue.schema) : undefined;
   let document: unknown;
   const documentRoute: Route = {
