@@ -267,6 +267,12 @@ describe("the rest", () => {
     expect((await call(stripped, "GET", "/djps/jobs/", { key })).status).toBe(200);
   });
 
+  it("reads a doubled slash as a path, not a host", async () => {
+    const r = await req("GET", "//stats");
+    expect(r.status).toBe(404);
+    expect(r.body.error.code).toBe("NOT_FOUND");
+  });
+
   it("answers HEAD like GET without a body", async () => {
     const r = await fetch(`${api.url}/health`, { method: "HEAD" });
     expect(r.status).toBe(200);

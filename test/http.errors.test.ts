@@ -44,6 +44,39 @@ describe("errorResponse", () => {
   });
 });
 
+describe("unexpected errors", () => {
+  it("answer 500 with no details, reach onError, and survive an onError that throws", async () => {
+    const queue = new Queue({ connectionString: databaseUrl() });
+    // A Queue whose stats() fails in a way nobody planned for.
+    const broken = {
+      pool: queue.pool,
+      schema: queue.schema,
+      maxPayloadBytes: queue.maxPayloadBytes,
+      enqueue: queue.enqueue.bind(queue),
+      getJob: queue.getJob.bind(queue),
+      stats: async () => Promise.reject(new TypeError("secret detail at /app/x.ts:1")),
+    } as unknown as Queue;
+    const seen: unknown[] = [];
+    const api = await startApi(broken, {
+      auth: false,
+      onError: (e) => {
+        seen.push(e);
+        throw new Error("the hook fails too");
+      },
+    });
+    try {
+      const r = await call(api.url, "GET", "/stats");
+      expect(r.status).toBe(500);
+      expect(r.body).toEqual({ error: { code: "INTERNAL", message: "Internal error" } });
+      expect(seen).toHaveLength(1);
+      expect((await call(api.url, "GET", "/stats")).status).toBe(500);
+    } finally {
+      await api.close();
+      await queue.close();
+    }
+  });
+});
+
 describe("a schema behind this code", () => {
   const schema = uniqueSchema("http_old");
   const admin = new pg.Pool({ connectionString: databaseUrl(), max: 1 });

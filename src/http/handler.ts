@@ -109,13 +109,19 @@ export function createHandler(options: HandlerOptions): Handler {
       else send(req, res, reply.status, reply.text, reply.contentType, {});
     } catch (error) {
       const answer = errorResponse(error);
-      if (!answer.expected) opts.onError?.(error, req);
+      if (!answer.expected) {
+        try {
+          opts.onError?.(error, req);
+        } catch {
+          // A failing error hook must not keep the client from its answer.
+        }
+      }
       sendJson(req, res, answer.status, answer.body, answer.headers);
     }
   };
 
   async function respond(req: IncomingMessage): Promise<Reply> {
-    const url = new URL(req.url ?? "/", "http://localhost");
+    const url = requestUrl(req.url ?? "/");
     let path = url.pathname;
     if (basePath && (path === basePath || path.startsWith(`${basePath}/`))) path = path.slice(basePath.length);
     if (path.length > 1 && path.endsWith("/")) path = path.slice(0, -1);
@@ -152,6 +158,19 @@ export function createHandler(options: HandlerOptions): Handler {
       throw new HttpError(405, "METHOD_NOT_ALLOWED", `Expected ${allowed.join(" or ")} for this path, got ${method}`, { headers: { Allow: allowed.join(", ") } });
     }
     throw new HttpError(404, "NOT_FOUND", "No such endpoint: see /openapi.json");
+  }
+}
+
+/**
+ * The request's URL. A path is appended to a dummy origin rather than
+ * resolved against it, so that `//jobs` stays a path and is not read as a
+ * host; an absolute URL (a request through a proxy) is taken as it is.
+ */
+function requestUrl(target: string): URL {
+  try {
+    return new URL(target.startsWith("/") ? `http://localhost${target}` : target);
+  } catch {
+    throw new HttpError(400, "VALIDATION", "Expected a valid request URL", { field: "url" });
   }
 }
 
