@@ -89,18 +89,21 @@ async function direct(what: string, call: () => Promise<unknown>): Promise<void>
   rows.push({ what, perSecond: done / ((performance.now() - start) / 1000) });
 }
 
-const body = JSON.stringify({ type: "bench", payload: { to: "a@example.com" } });
-await http("POST /jobs (HTTP, API key)", { method: "POST", body });
-await http("POST /jobs (HTTP, no keys)", { method: "POST", body, base: openUrl });
-await direct("queue.enqueue() (direct)", () => queue.enqueue("bench", { to: "a@example.com" }));
-await http("GET /jobs/:id (HTTP, API key)", { method: "GET", path: `/jobs/${job.id}` });
-await http("GET /jobs/:id (HTTP, no keys)", { method: "GET", path: `/jobs/${job.id}`, base: openUrl });
-await direct("queue.getJob() (direct)", () => queue.getJob(job.id));
+try {
+  const body = JSON.stringify({ type: "bench", payload: { to: "a@example.com" } });
+  await http("POST /jobs (HTTP, API key)", { method: "POST", body });
+  await http("POST /jobs (HTTP, no keys)", { method: "POST", body, base: openUrl });
+  await direct("queue.enqueue() (direct)", () => queue.enqueue("bench", { to: "a@example.com" }));
+  await http("GET /jobs/:id (HTTP, API key)", { method: "GET", path: `/jobs/${job.id}` });
+  await http("GET /jobs/:id (HTTP, no keys)", { method: "GET", path: `/jobs/${job.id}`, base: openUrl });
+  await direct("queue.getJob() (direct)", () => queue.getJob(job.id));
 
-console.log(`${SECONDS} s each, ${CONNECTIONS} connections (HTTP) or concurrent calls (direct), PostgreSQL from ${pg.source}`);
-console.log("| what | requests/s | p50 ms | p99 ms |\n| --- | ---: | ---: | ---: |");
-for (const r of rows) console.log(`| ${r.what} | ${Math.round(r.perSecond).toLocaleString("en-US")} | ${r.p50 ?? "-"} | ${r.p99 ?? "-"} |`);
-
-child.kill("SIGTERM");
-await queue.close();
-await pg.stop();
+  console.log(`${SECONDS} s each, ${CONNECTIONS} connections (HTTP) or concurrent calls (direct), PostgreSQL from ${pg.source}`);
+  console.log("| what | requests/s | p50 ms | p99 ms |\n| --- | ---: | ---: | ---: |");
+  for (const r of rows) console.log(`| ${r.what} | ${Math.round(r.perSecond).toLocaleString("en-US")} | ${r.p50 ?? "-"} | ${r.p99 ?? "-"} |`);
+} finally {
+  // A failed run must not leave the server or an embedded PostgreSQL behind.
+  child.kill("SIGTERM");
+  await queue.close();
+  await pg.stop();
+}
