@@ -108,9 +108,14 @@ describe("a key scoped to a queue", () => {
     expect(listed.body.jobs.map((j: any) => j.id)).toEqual([billingJob]);
     expect((await call(api.url, "GET", "/jobs?queue=emails", { key: billing })).status).toBe(403);
     expect((await call(api.url, "GET", "/dead?queue=emails", { key: billing })).status).toBe(403);
-    const several = await call(api.url, "GET", "/jobs", { key: two });
-    expect(several.status).toBe(400);
-    expect(several.body.error.field).toBe("queue");
+    // A key for several queues lists all of them, newest first, page by page.
+    const both = [emailsJob, billingJob].sort().reverse();
+    expect((await call(api.url, "GET", "/jobs", { key: two })).body).toEqual({ jobs: [expect.objectContaining({ id: both[0] }), expect.objectContaining({ id: both[1] })], nextCursor: null });
+    const first = await call(api.url, "GET", "/jobs?limit=1", { key: two });
+    expect(first.body.jobs.map((j: any) => j.id)).toEqual([both[0]]);
+    const second = await call(api.url, "GET", `/jobs?limit=1&cursor=${first.body.nextCursor}`, { key: two });
+    expect(second.body.jobs.map((j: any) => j.id)).toEqual([both[1]]);
+    expect(second.body.nextCursor).toBeNull();
     expect((await call(api.url, "GET", "/jobs?queue=emails", { key: two })).body.jobs.map((j: any) => j.id)).toEqual([emailsJob]);
 
     const stats = await call(api.url, "GET", "/stats", { key: billing });
@@ -136,6 +141,13 @@ describe("a key scoped to a queue", () => {
     expect((await call(api.url, "POST", "/dead/purge", { key: billing, body: { all: true } })).body).toEqual({ purged: 1 });
     expect((await call(api.url, "POST", "/dead/retry", { key: billing, body: { queue: "emails" } })).status).toBe(403);
     expect((await bed.queue.stats()).totals.dead).toBe(1);
+    // A key for several queues acts on each of them, and only on them.
+    await bed.db.pool.query(
+      `INSERT INTO "${bed.db.schema}".jobs (type, queue, status, attempts, max_attempts, finished_at) VALUES ('d', 'billing', 'dead', 3, 3, now()), ('d', 'other', 'dead', 3, 3, now())`,
+    );
+    expect((await call(api.url, "GET", "/dead", { key: two })).body.jobs.map((j: any) => j.queue).sort()).toEqual(["billing", "emails"]);
+    expect((await call(api.url, "POST", "/dead/purge", { key: two, body: { type: "d" } })).body).toEqual({ purged: 2 });
+    expect((await bed.queue.listJobs({ status: "dead" })).jobs.map((j) => j.queue)).toEqual(["other"]);
   });
 });
 

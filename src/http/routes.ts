@@ -3,7 +3,8 @@ import type { z } from "zod";
 import { CONTENT_TYPE, render } from "../metrics/exposition.js";
 import { queueFamilies } from "../metrics/queueGauges.js";
 import type { Queue } from "../queue.js";
-import type { Job } from "../types.js";
+import type { ListJobsOptions } from "../options.js";
+import type { Job, JobPage } from "../types.js";
 import type { Principal } from "./auth.js";
 import { HttpError } from "./errors.js";
 import { checkHealth } from "./health.js";
@@ -29,7 +30,7 @@ import {
   statsResponse,
   type EnqueueBody,
 } from "./schemas.js";
-import { inScope, listedQueue, requireQueue, scopedStats } from "./scope.js";
+import { inScope, listedQueues, requireQueue, scopedStats } from "./scope.js";
 
 /** What a route's `run` gets: the parsed request and who sent it. */
 export interface RouteContext<Q = unknown, B = unknown> {
@@ -117,6 +118,39 @@ async function renamingFields<T>(rename: (field: string) => string, call: () => 
 }
 
 const fromOptions = (field: string) => field.replace(/^options\./, "");
+
+/**
+ * A page of jobs across the queues in scope. One queue (or every queue) is
+ * one `listJobs`; a key scoped to several queues lists each with the same
+ * cursor and merges them newest first: pages are keyset pages on the id, so
+ * the merged page continues exactly where the last one ended.
+ */
+async function listInScope(ctx: RouteContext, queue: string | undefined, options: Omit<ListJobsOptions, "queue">): Promise<JobPage> {
+  const queues = listedQueues(ctx.principal, queue, "queue");
+  if (queues === undefined || queues.length === 1) {
+    return renamingFields(fromOptions, () => ctx.queue.listJobs({ ...options, queue: queues?.[0] }));
+  }
+  const limit = options.limit ?? 100;
+  const pages = await renamingFields(fromOptions, () => Promise.all(queues.map((q) => ctx.queue.listJobs({ ...options, queue: q, limit }))));
+  const merged = pages.flatMap((p) => p.jobs).sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  const jobs = merged.slice(0, limit);
+  const more = merged.length > limit || pages.some((p) => p.nextCursor !== null);
+  return { jobs, nextCursor: more ? jobs[jobs.length - 1]!.id : null };
+}
+
+/** A dead-letter action over the queues in scope: one call per queue when a key has several, summed. */
+async function eachQueueInScope<K extends string>(
+  ctx: RouteContext,
+  queue: string | undefined,
+  act: (queue: string | undefined) => Promise<Record<K, number>>,
+  key: K,
+): Promise<Record<K, number>> {
+  const queues = listedQueues(ctx.principal, queue, "queue");
+  if (queues === undefined) return act(undefined);
+  let total = 0;
+  for (const q of queues) total += (await act(q))[key];
+  return { [key]: total } as Record<K, number>;
+}
 const fromItems = (field: string) => field.replace(/^items\.(\d+)\.(?:options\.)?/, "jobs.$1.");
 
 const errors = {
@@ -198,10 +232,7 @@ export const routes: readonly Route[] = [
     responses: { 200: { description: "A page of jobs.", schema: jobPageResponse }, ...readErrors },
     async run(ctx: RouteContext<z.output<typeof listQuerySchema>>) {
       const { status, queue, type, cursor, limit } = ctx.query;
-      const page = await renamingFields(fromOptions, () =>
-        ctx.queue.listJobs({ status, queue: listedQueue(ctx.principal, queue, "queue"), type, cursor, limit }),
-      );
-      return json(200, page);
+      return json(200, await listInScope(ctx, queue, { status, type, cursor, limit }));
     },
   },
   {
@@ -247,10 +278,7 @@ export const routes: readonly Route[] = [
     responses: { 200: { description: "A page of dead jobs.", schema: jobPageResponse }, ...readErrors },
     async run(ctx: RouteContext<z.output<typeof deadListQuerySchema>>) {
       const { queue, type, cursor, limit } = ctx.query;
-      const page = await renamingFields(fromOptions, () =>
-        ctx.queue.listJobs({ status: "dead", queue: listedQueue(ctx.principal, queue, "queue"), type, cursor, limit }),
-      );
-      return json(200, page);
+      return json(200, await listInScope(ctx, queue, { status: "dead", type, cursor, limit }));
     },
   },
   {
@@ -261,8 +289,7 @@ export const routes: readonly Route[] = [
     body: deadFilterBodySchema,
     responses: { 200: { description: "How many were put back.", schema: retriedResponse }, ...readErrors },
     async run(ctx: RouteContext<undefined, z.output<typeof deadFilterBodySchema>>) {
-      const filter = { ...ctx.body, queue: listedQueue(ctx.principal, ctx.body.queue, "queue") };
-      return json(200, await ctx.queue.retryDead(filter));
+      return json(200, await eachQueueInScope(ctx, ctx.body.queue, (queue) => ctx.queue.retryDead({ ...ctx.body, queue }), "retried"));
     },
   },
   {
@@ -273,8 +300,7 @@ export const routes: readonly Route[] = [
     body: deadFilterBodySchema,
     responses: { 200: { description: "How many were deleted.", schema: purgedResponse }, ...readErrors },
     async run(ctx: RouteContext<undefined, z.output<typeof deadFilterBodySchema>>) {
-      const filter = { ...ctx.body, queue: listedQueue(ctx.principal, ctx.body.queue, "queue") };
-      return json(200, await ctx.queue.purgeDead(filter));
+      return json(200, await eachQueueInScope(ctx, ctx.body.queue, (queue) => ctx.queue.purgeDead({ ...ctx.body, queue }), "purged"));
     },
   },
   {

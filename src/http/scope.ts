@@ -22,19 +22,15 @@ export function requireQueue(principal: Principal, queue: string, field: string)
 }
 
 /**
- * The queue filter of a listing: the one asked for (if in scope), else, for a
- * key scoped to one queue, that queue; a key scoped to several must name one.
+ * The queues a listing or a dead-letter action covers: the one asked for (if
+ * in scope), else every queue in scope (`undefined`: every queue at all).
  */
-export function listedQueue(principal: Principal, queue: string | undefined, field: string): string | undefined {
+export function listedQueues(principal: Principal, queue: string | undefined, field: string): readonly string[] | undefined {
   if (queue !== undefined) {
     requireQueue(principal, queue, field);
-    return queue;
+    return [queue];
   }
-  if (principal.queues === null) return undefined;
-  if (principal.queues.length === 1) return principal.queues[0];
-  throw new HttpError(400, "VALIDATION", `Expected \`${field}\` to be one of this key's queues (${principal.queues.map((q) => `\`${q}\``).join(", ")}), got none`, {
-    field,
-  });
+  return principal.queues ?? undefined;
 }
 
 /** Throws 403 for a read-only key. */
