@@ -20,7 +20,6 @@ import {
   jobPageResponse,
   jobResponse,
   listQuerySchema,
-  noQuerySchema,
   purgedResponse,
   queueNameParam,
   queueStateResponse,
