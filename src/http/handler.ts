@@ -132,7 +132,7 @@ export function createHandler(options: HandlerOptions): Handler {
     let body: unknown;
     if (route.body) {
       const raw = await readJson(req, limits);
-      body = parseRequest(route.body, raw === undefined && route.bodyOptional ? {} : raw, "body");
+      body = parseRequest(route.body, raw, "body");
     }
     return route.run({ queue, basePath, principal, req, params, query, body });
   }

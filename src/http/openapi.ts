@@ -73,7 +73,7 @@ export function openApiDocument(routes: readonly Route[], options: { basePath: s
       operationId: operationId(route),
       summary: route.summary,
       ...(parameters.length ? { parameters } : {}),
-      ...(route.body ? { requestBody: { required: !route.bodyOptional, content: { "application/json": { schema: schemaOf(route.body) } } } } : {}),
+      ...(route.body ? { requestBody: { required: true, content: { "application/json": { schema: schemaOf(route.body) } } } } : {}),
       responses,
       ...(route.access === "public" || !options.auth ? { security: [] } : {}),
     };

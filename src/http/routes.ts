@@ -70,8 +70,6 @@ export interface Route {
   readonly params?: Readonly<Record<string, z.ZodType>>;
   readonly query?: z.ZodType;
   readonly body?: z.ZodType;
-  /** The body may be left out (a filter with all defaults...). */
-  readonly bodyOptional?: boolean;
   /** Request headers the route reads, for the document. */
   readonly headers?: Readonly<Record<string, string>>;
   readonly responses: Readonly<Record<number, RouteResponse>>;
