@@ -7,6 +7,7 @@
  *   npm run demo                      # embedded PostgreSQL
  *   DATABASE_URL=postgres://... npm run demo
  *   npm run demo -- --jobs 20000 --workers 4 --concurrency 20
+ *   npm run demo -- --serve           # the HTTP API on 127.0.0.1:8080, with a worker, until Ctrl-C
  */
 import { parseArgs } from "node:util";
 import { migrate, Queue, Worker, PermanentJobError, type EnqueueItem } from "../src/index.js";
@@ -17,6 +18,8 @@ const { values: args } = parseArgs({
     jobs: { type: "string", default: "5000" },
     workers: { type: "string", default: "3" },
     concurrency: { type: "string", default: "10" },
+    serve: { type: "boolean", default: false },
+    port: { type: "string", default: "8080" },
   },
 });
 const JOBS = Number(args.jobs);
@@ -30,6 +33,11 @@ const connectionString = server.url;
 
 const { applied } = await migrate({ connectionString, schema: SCHEMA });
 console.log(applied.length ? `Migrated schema ${SCHEMA}: ${applied.join(", ")}` : `Schema ${SCHEMA} is up to date`);
+
+if (args.serve) {
+  await serveDemo();
+  process.exit(0);
+}
 
 const queue = new Queue({ connectionString, schema: SCHEMA });
 // A demo run starts from a clean table so its summary describes this run only.
@@ -116,6 +124,34 @@ if (dead) console.log(`A dead job (${dead.type}, after ${dead.attempts} attempt$
 
 await queue.close();
 await server.stop();
+
+/**
+ * `--serve`: the HTTP API (`djps serve`'s server) on this database, a key to
+ * call it with, and one worker that runs whatever is enqueued, until Ctrl-C.
+ */
+async function serveDemo(): Promise<void> {
+  const { createKey, serve } = await import("../src/http/index.js");
+  const keys = new Queue({ connectionString, schema: SCHEMA, poolSize: 1 });
+  const { key } = await createKey(keys, { name: "demo" });
+  await keys.close();
+  const serving = await serve({ connectionString, schema: SCHEMA, port: Number(args.port) });
+  const worker = new Worker(
+    { send_email: async (payload: unknown) => ({ sent: payload }) },
+    { connectionString, schema: SCHEMA, concurrency: 5 },
+  );
+  await worker.start();
+  console.log(`HTTP API on ${serving.url} (a worker runs send_email jobs). A key for it:\n\n  export DJPS_KEY=${key}\n`);
+  console.log(`Try:\n  curl -sS ${serving.url}/health`);
+  console.log(`  curl -sS -H "Authorization: Bearer $DJPS_KEY" -H "Content-Type: application/json" -d '{"type":"send_email","payload":{"to":"a@example.com"}}' ${serving.url}/jobs`);
+  console.log(`  curl -sS -H "Authorization: Bearer $DJPS_KEY" ${serving.url}/stats`);
+  console.log(`  DJPS_URL=${serving.url} DJPS_KEY=$DJPS_KEY examples/http/curl.sh\n\nCtrl-C to stop.`);
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", () => resolve());
+    process.once("SIGTERM", () => resolve());
+  });
+  await Promise.all([serving.close(), worker.stop()]);
+  await server.stop();
+}
 
 function rate(count: number, ms: number): string {
   return ms > 0 ? Math.round((count * 1000) / ms).toLocaleString("en-US") : "-";

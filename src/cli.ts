@@ -10,14 +10,16 @@ import { UsageError, type Command } from "./cli/command.js";
 import { grantCommand } from "./cli/grant.js";
 import { dlqCommand } from "./cli/dlq.js";
 import { jobsCommand } from "./cli/jobs.js";
+import { keysCommand } from "./cli/keys.js";
 import { migrateCommand } from "./cli/migrate.js";
 import { pruneCommand } from "./cli/prune.js";
 import { queuesCommand } from "./cli/queues.js";
 import { schedulesCommand } from "./cli/schedules.js";
+import { serveCommand } from "./cli/serve.js";
 import { statusCommand } from "./cli/status.js";
 import { printable } from "./cli/printable.js";
 
-const commands: readonly Command[] = [migrateCommand, grantCommand, statusCommand, jobsCommand, dlqCommand, queuesCommand, schedulesCommand, pruneCommand];
+const commands: readonly Command[] = [migrateCommand, grantCommand, statusCommand, jobsCommand, dlqCommand, queuesCommand, schedulesCommand, pruneCommand, keysCommand, serveCommand];
 
 const help = `Usage: djps <command> [options]
 

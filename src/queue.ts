@@ -96,6 +96,11 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
     return this.#schema;
   }
 
+  /** The largest payload this queue accepts, in bytes of JSON (its `maxPayloadBytes`). */
+  get maxPayloadBytes(): number {
+    return this.#rules.maxPayloadBytes;
+  }
+
   /** The pool this queue runs on (its own, or the one it was given). */
   get pool(): pg.Pool {
     return this.#handle.pool;

@@ -33,6 +33,8 @@ const LAYERS: Array<[string, RegExp]> = [
   ["maintenance", /^maintenance\//],
   ["producer and worker", /^(queue\.ts|worker\/)/],
   ["surface", /^(metrics\/|index\.ts|migrate\.ts|grant\.ts)/],
+  // The optional HTTP API (`djps/http`): above the surface, loaded only when imported.
+  ["http", /^http\//],
   ["cli", /^(cli\.ts|cli\/)/],
 ];
 
@@ -55,11 +57,25 @@ describe("architecture", () => {
     expect(upward).toEqual([]);
   });
 
-  it("keeps the CLI on the public API", () => {
+  it("keeps the CLI on the public API (`djps` and `djps/http`)", () => {
     const reaching = [...imports].flatMap(([file, targets]) =>
-      file.startsWith("cli") ? targets.filter((t) => !t.startsWith("cli") && t !== "index.ts").map((t) => `${file} -> ${t}`) : [],
+      file.startsWith("cli")
+        ? targets.filter((t) => !t.startsWith("cli") && t !== "index.ts" && t !== "http/index.ts").map((t) => `${file} -> ${t}`)
+        : [],
     );
     expect(reaching).toEqual([]);
+  });
+
+  it("loads no HTTP code from the main entry", () => {
+    const reached = new Set<string>();
+    const walk = (file: string): void => {
+      if (reached.has(file)) return;
+      reached.add(file);
+      for (const target of imports.get(file) ?? []) walk(target);
+    };
+    walk("index.ts");
+    expect([...reached].filter((f) => f.startsWith("http/"))).toEqual([]);
+    expect(reached.size).toBeGreaterThan(10);
   });
 
   it("has no import cycles", () => {

@@ -9,15 +9,16 @@
  * alone must build, as it does for a release from a fresh clone. The copy also
  * keeps the repository's own dist/ from being rebuilt under other test files.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { databaseUrl, SCHEMA_TABLES, uniqueSchema } from "./support/db.js";
+import { freePort } from "./support/postgres.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
@@ -110,7 +111,20 @@ describe.skipIf(!process.env.DJPS_TEST_PACK)("the packed package", () => {
   });
 
   it("ships the migrations, both builds and both type declarations", () => {
-    for (const path of ["migrations/1_init.sql", "dist/index.js", "dist/index.cjs", "dist/index.d.ts", "dist/index.d.cts", "dist/cli.js", "package.json", "README.md"]) {
+    for (const path of [
+      "migrations/1_init.sql",
+      "dist/index.js",
+      "dist/index.cjs",
+      "dist/index.d.ts",
+      "dist/index.d.cts",
+      "dist/http.js",
+      "dist/http.cjs",
+      "dist/http.d.ts",
+      "dist/http.d.cts",
+      "dist/cli.js",
+      "package.json",
+      "README.md",
+    ]) {
       expect(files, path).toContain(path);
     }
     expect(files.filter((f) => f.startsWith("src/") || f.startsWith("test/"))).toEqual([]);
@@ -132,6 +146,26 @@ describe.skipIf(!process.env.DJPS_TEST_PACK)("the packed package", () => {
     );
     const { stdout } = await ok("node", ["check.mjs"], project);
     expect(stdout.trim()).toBe("function function function");
+  });
+
+  it("has the HTTP API at djps/http, which the main entry does not load", async () => {
+    const cjs = await ok(
+      "node",
+      [
+        "-e",
+        "const d = require('djps'); const loaded = () => Object.keys(require.cache).some((p) => p.endsWith('http.cjs'));" +
+          "const before = loaded(); const h = require('djps/http'); console.log(before, loaded(), typeof h.createHandler, typeof h.createKey)",
+      ],
+      project,
+    );
+    expect(cjs.stdout.trim()).toBe("false true function function");
+    await writeFile(join(project, "check-http.mjs"), 'import { createHandler, serve } from "djps/http";\nconsole.log(typeof createHandler, typeof serve);\n');
+    expect((await ok("node", ["check-http.mjs"], project)).stdout.trim()).toBe("function function");
+    // The ESM main entry and the chunks it imports name no HTTP module.
+    const dist = join(project, "node_modules", "djps", "dist");
+    const index = await readFile(join(dist, "index.js"), "utf8");
+    const chunks = [...index.matchAll(/from "\.\/([^"]+)"/g)].map((m) => m[1]!);
+    for (const file of ["index.js", ...chunks]) expect(await readFile(join(dist, file), "utf8"), file).not.toMatch(/createHandler|http\.js/);
   });
 
   it("type-checks strictly with skipLibCheck off, as ESM and as CommonJS (nodenext)", async () => {
@@ -161,5 +195,39 @@ describe.skipIf(!process.env.DJPS_TEST_PACK)("the packed package", () => {
     const version = await ok("npx", ["--no-install", "djps", "--version"], project, 60_000);
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
     expect((await readdir(join(project, "node_modules", "djps", "migrations"))).sort()).toContain("1_init.sql");
+  });
+
+  it("serves the HTTP API with djps serve, with a key from npx djps keys create", async () => {
+    const created = await ok("npx", ["--no-install", "djps", "keys", "create", "--name", "pack", "--json", "--database-url", databaseUrl(), "--schema", schema], project, 60_000);
+    const { key } = JSON.parse(created.stdout) as { key: string };
+    const port = await freePort();
+    // The installed bin itself rather than npx, so that SIGTERM reaches the server and not a wrapper.
+    const child = spawn(join(project, "node_modules", ".bin", "djps"), ["serve", "--port", String(port), "--database-url", databaseUrl(), "--schema", schema], {
+      cwd: project,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    try {
+      let out = "";
+      await new Promise<void>((resolve, reject) => {
+        child.stdout!.on("data", (d) => {
+          out += d;
+          if (out.includes("listening on")) resolve();
+        });
+        child.once("exit", (code) => reject(new Error(`djps serve exited ${code}: ${out}`)));
+      });
+      const url = `http://127.0.0.1:${port}`;
+      expect((await fetch(`${url}/health`)).status).toBe(200);
+      const enqueued = await fetch(`${url}/jobs`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify({ type: "from_http", payload: { ok: true } }),
+      });
+      expect(enqueued.status).toBe(201);
+      expect(((await (await fetch(`${url}/openapi.json`)).json()) as { openapi: string }).openapi).toBe("3.1.0");
+    } finally {
+      const exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+    }
   });
 });
