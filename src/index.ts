@@ -1,5 +1,5 @@
 export { Queue } from "./queue.js";
-export type { QueueOptions, CallOptions, EnqueueItem, EnqueueOptions, ListJobsOptions } from "./queue.js";
+export type { QueueOptions, CallOptions, EnqueueItem, EnqueueOptions, ListJobsOptions, WorkersOptions } from "./queue.js";
 export { Worker } from "./worker/worker.js";
 export { Metrics } from "./metrics/metrics.js";
 export type { MetricsOptions } from "./metrics/metrics.js";
@@ -52,4 +52,5 @@ export type {
   QueueStatsEntry,
   RecentCounts,
   StatusCounts,
+  WorkerInfo,
 } from "./types.js";

@@ -219,3 +219,17 @@ export const migrateOptionsSchema = z.strictObject(
  * @useDeclaredType
  */
 export type MigrateOptions = z.input<typeof migrateOptionsSchema>;
+
+/** What `queue.workers()` accepts. */
+export const workersOptionsSchema = z.strictObject(
+  {
+    /** Only workers heard from within this many ms. @default every row: running workers, and dead ones for an hour */
+    seenWithinMs: intSchema(1, MAX_INT).optional(),
+  },
+  { error: "an options object { seenWithinMs }" },
+);
+/**
+ * Options of `queue.workers()`.
+ * @useDeclaredType
+ */
+export type WorkersOptions = z.input<typeof workersOptionsSchema>;

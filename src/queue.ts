@@ -21,6 +21,8 @@ import {
   type EnqueueOptions,
   type ListJobsOptions,
   type QueueOptions,
+  type WorkersOptions,
+  workersOptionsSchema,
 } from "./options.js";
 import { defineSchedule, scheduleFromRow, type Schedule, type ScheduleOptions } from "./schedule.js";
 import { jobsChannel, schemaName } from "./schema-name.js";
@@ -39,13 +41,14 @@ import { queueWake } from "./sql/queueWake.js";
 import { scheduleDelete } from "./sql/scheduleDelete.js";
 import { scheduleList } from "./sql/scheduleList.js";
 import { scheduleUpsert } from "./sql/scheduleUpsert.js";
+import { workerFromRow, workersList } from "./sql/workerPresence.js";
 import { CANCELABLE, RETRYABLE } from "./states.js";
 import { statsFromRows } from "./stats.js";
-import type { EnqueueResult, Job, JobPage, JobSchemas, JobType, PayloadOf, QueueState, QueueStats } from "./types.js";
+import type { EnqueueResult, Job, JobPage, JobSchemas, JobType, PayloadOf, QueueState, QueueStats, WorkerInfo } from "./types.js";
 import { parse } from "./validate.js";
 import { WakeDebounce } from "./wake-debounce.js";
 
-export type { CallOptions, EnqueueItem, EnqueueOptions, ListJobsOptions, QueueOptions };
+export type { CallOptions, EnqueueItem, EnqueueOptions, ListJobsOptions, QueueOptions, WorkersOptions };
 
 /** How often one Queue's enqueues may carry a NOTIFY (see `WakeDebounce`). */
 const WAKE_WINDOW_MS = 10;
@@ -259,6 +262,19 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
   async #pausedQueues(): Promise<QueueState[]> {
     const rows = await queuesPaused(this.#pooled);
     return rows.map((r) => ({ queue: r.name, paused: true, pausedAt: r.paused_at }));
+  }
+
+  /**
+   * The workers running against this schema, by id: their queues, types,
+   * concurrency, the handlers they are running and when they last reported.
+   * A worker that died stays listed (its `seenAt` no longer moves) until an
+   * hour has passed; pass `seenWithinMs` to see only the ones heard from
+   * lately.
+   * @example const alive = await queue.workers({ seenWithinMs: 60_000 });
+   */
+  async workers(options: WorkersOptions = {}): Promise<WorkerInfo[]> {
+    const opts = parse(workersOptionsSchema, options, "options");
+    return this.#track(async () => (await workersList(this.#pooled, { seenWithinMs: opts.seenWithinMs ?? null })).map(workerFromRow));
   }
 
   /**

@@ -130,3 +130,27 @@ export interface QueueStats {
   lastMinute: RecentCounts;
   lastHour: RecentCounts;
 }
+
+/** A worker that is running (or died less than an hour ago), as `queue.workers()` lists it. */
+export interface WorkerInfo {
+  /** The worker's `workerId`. */
+  id: string;
+  /** The machine's host name, and the process id there. */
+  host: string;
+  pid: number;
+  /** The queues it claims from; null for every queue. */
+  queues: string[] | null;
+  /** The job types it has handlers for. */
+  types: string[];
+  concurrency: number;
+  /** Handlers it was running when it last reported. */
+  running: number;
+  startedAt: Date;
+  /**
+   * When it last reported: workers report every `heartbeatIntervalMs` (a
+   * third of the lease, 10 s by default). A worker that stopped cleanly is
+   * gone from the list; one that died stays, with this time no longer
+   * moving, for an hour.
+   */
+  seenAt: Date;
+}

@@ -30,7 +30,7 @@ describe("djps grant", () => {
     expect(run.code).toBe(0);
     expect(run.stdout.trim().split("\n")).toEqual([
       'GRANT USAGE ON SCHEMA "djps" TO "app_rt";',
-      'GRANT SELECT, INSERT, UPDATE, DELETE ON "djps"."jobs", "djps"."queues", "djps"."schedules", "djps"."api_keys" TO "app_rt";',
+      'GRANT SELECT, INSERT, UPDATE, DELETE ON "djps"."jobs", "djps"."queues", "djps"."schedules", "djps"."api_keys", "djps"."workers" TO "app_rt";',
       'GRANT SELECT ON "djps"."migrations", "djps"."schema_versions" TO "app_rt";',
       'GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA "djps" TO "app_rt";',
     ]);

@@ -4,7 +4,7 @@
  * and exit codes 0 (done), 1 (failed, one line on stderr), 2 (usage).
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Queue } from "../src/index.js";
+import { Worker, type Queue } from "../src/index.js";
 import { useTestBed } from "./support/bed.js";
 import { runCli, type CliRun } from "./support/cli.js";
 import type { TestSchema } from "./support/db.js";
@@ -56,7 +56,23 @@ describe("djps status", () => {
       ["emails", true, 0],
       ["reports", false, 2],
     ]);
+    expect(json.workers).toEqual([]);
+    expect(human).toMatch(/^No workers running\.$/m);
     await queue.resume("emails");
+  });
+
+  it("lists the running workers under the queues", async () => {
+    const worker = new Worker({ report: async () => {} }, { connectionString: db.url, schema: db.schema, workerId: "status-w", concurrency: 3, queues: ["reports"] });
+    await worker.start();
+    try {
+      const human = ok(await djps("status"));
+      expect(human).toMatch(/^worker\s+process\s+queues\s+running\s+seen$/m);
+      expect(human).toMatch(/^status-w\s+\S+:\d+\s+reports\s+0\/3\s+\d+s ago$/m);
+      const json = JSON.parse(ok(await djps("status", "--json")));
+      expect(json.workers).toEqual([expect.objectContaining({ id: "status-w", queues: ["reports"], concurrency: 3, running: 0 })]);
+    } finally {
+      await worker.stop();
+    }
   });
 
   it("fails with one line when the schema was never migrated, and without a database", async () => {

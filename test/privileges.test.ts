@@ -91,7 +91,7 @@ describe("least privilege", () => {
     const statements = await grant({ schema: "djps", role: "app_rt", dryRun: true });
     expect(statements).toEqual([
       'GRANT USAGE ON SCHEMA "djps" TO "app_rt"',
-      'GRANT SELECT, INSERT, UPDATE, DELETE ON "djps"."jobs", "djps"."queues", "djps"."schedules", "djps"."api_keys" TO "app_rt"',
+      'GRANT SELECT, INSERT, UPDATE, DELETE ON "djps"."jobs", "djps"."queues", "djps"."schedules", "djps"."api_keys", "djps"."workers" TO "app_rt"',
       'GRANT SELECT ON "djps"."migrations", "djps"."schema_versions" TO "app_rt"',
       'GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA "djps" TO "app_rt"',
     ]);

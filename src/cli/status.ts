@@ -1,4 +1,4 @@
-import { JOB_STATUSES, type QueueStats, type RecentCounts } from "../index.js";
+import { JOB_STATUSES, type QueueStats, type RecentCounts, type WorkerInfo } from "../index.js";
 import { namingFlags, parseCommandArgs, type Command } from "./command.js";
 import { COMMON_FLAGS, COMMON_HELP, COMMON_OPTIONS, output, withQueue } from "./context.js";
 import { table } from "./table.js";
@@ -8,8 +8,11 @@ const help = `Usage: djps status [--json] [--database-url URL] [--schema NAME]
 Shows every queue that holds jobs or is paused: its jobs by state, whether
 it is paused, its lag (how long the oldest job that could run now has been
 waiting), and the jobs that succeeded and failed (attempts that will be
-retried, plus dead jobs) in the last hour; then the totals. --json adds the
-last minute's counts.
+retried, plus dead jobs) in the last hour; then the totals. Then the
+workers: each with its host and process, queues, handlers running out of
+its concurrency, and when it last reported (workers report every third of
+their lease; one that died stays listed for an hour). --json adds the last
+minute's counts.
 
 Options:
 ${COMMON_HELP}
@@ -34,6 +37,19 @@ export function statusTable(stats: QueueStats): string {
   return table(["queue", ...JOB_STATUSES, "total", "lag", "ok/1h", "failed/1h"], rows);
 }
 
+/** The human table of `workers()`: how long ago each last reported, from `now`. */
+export function workersTable(workers: readonly WorkerInfo[], now: Date): string {
+  if (workers.length === 0) return "No workers running.";
+  const rows = workers.map((w) => [
+    w.id,
+    `${w.host}:${w.pid}`,
+    w.queues === null ? "(all)" : w.queues.join(","),
+    `${w.running}/${w.concurrency}`,
+    `${Math.max(0, (now.getTime() - w.seenAt.getTime()) / 1000).toFixed(0)}s ago`,
+  ]);
+  return table(["worker", "process", "queues", "running", "seen"], rows);
+}
+
 export const statusCommand: Command = {
   name: "status",
   summary: "Show each queue's jobs by state, and which queues are paused",
@@ -44,8 +60,10 @@ export const statusCommand: Command = {
       console.log(help);
       return 0;
     }
-    const stats = await namingFlags(COMMON_FLAGS, () => withQueue(values, (queue) => queue.stats()));
-    output(values.json, stats, () => statusTable(stats));
+    const { stats, workers } = await namingFlags(COMMON_FLAGS, () =>
+      withQueue(values, async (queue) => ({ stats: await queue.stats(), workers: await queue.workers() })),
+    );
+    output(values.json, { ...stats, workers }, () => `${statusTable(stats)}\n\n${workersTable(workers, new Date())}`);
     return 0;
   },
 };

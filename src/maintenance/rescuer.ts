@@ -1,5 +1,6 @@
 import { jobRescue } from "../sql/jobRescue.js";
 import { lockKey } from "../sql/lockKey.js";
+import { workersPrune } from "../sql/workerPresence.js";
 import type { Duty, DutyContext } from "./duty.js";
 
 /** What one rescue pass did. */
@@ -19,6 +20,9 @@ export interface RescueResult {
 /** Most rows one rescue statement touches (a pass loops while there are more). */
 const BATCH = 1000;
 
+/** A worker's row (see `workers`) not updated for this long belongs to a worker that died: it is deleted. */
+export const WORKER_GONE_MS = 3_600_000;
+
 /**
  * Crash and zombie recovery: moves `running` jobs whose lease passed back to
  * `failed` (runnable now) or to `dead`, and jobs that were claimed but never
@@ -26,7 +30,8 @@ const BATCH = 1000;
  * this duty, at start and then every `intervalMs`; the statement takes a
  * transaction-scoped advisory lock per schema, so only one worker at a time
  * does the work. Live workers keep their leases fresh, so their jobs are
- * never taken.
+ * never taken. A pass also deletes the `workers` rows of workers not heard
+ * from for an hour.
  */
 export function rescueDuty(ctx: DutyContext, intervalMs: number): Duty<RescueResult> {
   const key = lockKey(`djps:rescue:${ctx.sql.schema}`);
@@ -45,8 +50,10 @@ export function rescueDuty(ctx: DutyContext, intervalMs: number): Duty<RescueRes
           else if (row.status === "queued") result.released++;
         }
         result.count += rows.length;
-        if (rows.length < BATCH) return result;
+        if (rows.length < BATCH) break;
       }
+      await workersPrune(ctx.sql, { olderThanMs: WORKER_GONE_MS });
+      return result;
     },
     report(result) {
       if (result.count === 0) return;

@@ -1,7 +1,7 @@
 import { quoteIdent } from "./ident.js";
 
 /** The tables Queue, Worker and the HTTP API read and write (not the migrations bookkeeping). */
-export const RUNTIME_TABLES = ["jobs", "queues", "schedules", "api_keys"] as const;
+export const RUNTIME_TABLES = ["jobs", "queues", "schedules", "api_keys", "workers"] as const;
 
 /** The bookkeeping Queue and Worker only read, to check the schema version. */
 export const VERSION_TABLES = ["migrations", "schema_versions"] as const;

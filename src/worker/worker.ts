@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import { runner, openPool, type PoolHandle } from "../db.js";
 import { ConfigError, coerceError, DatabaseError } from "../errors.js";
 import { TypedEmitter, type WorkerEvents } from "../events.js";
@@ -21,6 +22,7 @@ import { Leases } from "./leases.js";
 import { Notifier } from "./notifier.js";
 import { resolveWorkerOptions, stopOptionsSchema, type ResolvedWorkerOptions } from "./options.js";
 import { Outcomes } from "./outcomes.js";
+import { Presence } from "./presence.js";
 import { Slots } from "./slots.js";
 import { joinSignals, leaveSignalsWhen, type SignalMember } from "./signals.js";
 import type { Handlers, WorkerOptions } from "./types.js";
@@ -63,6 +65,7 @@ export class Worker<S extends JobSchemas = {}, H extends Record<string, unknown>
   readonly #leases: Leases;
   readonly #outcomes: Outcomes;
   readonly #maintainer: Maintainer;
+  readonly #presence: Presence;
   readonly #duties: { rescue: Duty<RescueResult>; prune: Duty<PruneResult>; schedule: SchedulerDuty };
   #notifier: Notifier | undefined;
   #state: State = "new";
@@ -108,6 +111,13 @@ export class Worker<S extends JobSchemas = {}, H extends Record<string, unknown>
       release: (jobs) => {
         for (const job of jobs) void this.#outcomes.release(job).catch(() => {});
       },
+      report,
+    });
+    this.#presence = new Presence({
+      sql,
+      identity: { id: this.id, host: hostname(), pid: process.pid, queues: o.queues, types: this.#types, concurrency: o.concurrency },
+      intervalMs: o.heartbeatIntervalMs,
+      running: () => this.#slots.size,
       report,
     });
     const duties = maintenanceDuties({ sql, channel: this.#o.channel, logger: this.#logger, emit, wake: () => this.#waker.wake(true) }, o);
@@ -186,6 +196,7 @@ export class Worker<S extends JobSchemas = {}, H extends Record<string, unknown>
     await loadTracing();
     try {
       await assertSchemaVersion(this.#handle.pool, this.#o.schema);
+      await this.#presence.start();
       if (this.#o.listen) {
         this.#notifier = this.#listen();
         await this.#notifier.start();
@@ -193,6 +204,7 @@ export class Worker<S extends JobSchemas = {}, H extends Record<string, unknown>
     } catch (error) {
       await this.#notifier?.close();
       this.#notifier = undefined;
+      await this.#presence.stop();
       // Back to the start: the caller may try again (say, once the database is
       // up), or call stop() to release the pool.
       this.#state = "new";
@@ -259,6 +271,7 @@ export class Worker<S extends JobSchemas = {}, H extends Record<string, unknown>
     }
     await this.#maintainer.stop();
     await Promise.all([this.#leases.stop(), this.#outcomes.close()]);
+    await this.#presence.stop();
     await this.#notifier?.close();
     if (this.#handle.owned) await this.#handle.pool.end().catch(() => {});
     this.#state = "stopped";

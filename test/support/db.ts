@@ -13,7 +13,7 @@ export const MIGRATION_FILES: string[] = readdirSync(new URL("../../migrations",
   .sort((a, b) => parseInt(a, 10) - parseInt(b, 10));
 
 /** The tables a migrated schema holds, in name order. */
-export const SCHEMA_TABLES = ["api_keys", "jobs", "migrations", "queues", "schedules", "schema_versions"];
+export const SCHEMA_TABLES = ["api_keys", "jobs", "migrations", "queues", "schedules", "schema_versions", "workers"];
 
 /** What `djps migrate` prints for a fresh schema. */
 export const appliedLines = (schema: string): string =>
