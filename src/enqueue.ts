@@ -7,7 +7,7 @@ import { jobFromInsert, type InsertRow, type NewJob } from "./sql/jobRow.js";
 import type { Sql } from "./sql/query.js";
 import { loadTracing, startProducerSpan, tracingUnknown } from "./tracing.js";
 import type { EnqueueResult } from "./types.js";
-import { uuidv7 } from "./uuid.js";
+import { uuidv7Batch } from "./uuid.js";
 import { parse, schemaMismatch } from "./validate.js";
 import type { WakeDebounce } from "./wake-debounce.js";
 
@@ -96,7 +96,6 @@ export async function insertJob(target: EnqueueTarget, job: NewJob): Promise<Enq
 export async function insertJobs(target: EnqueueTarget, prepared: readonly NewJob[]): Promise<EnqueueResult[]> {
   const firstIndex = new Map<string, number>();
   const sources: number[] = [];
-  const ids: string[] = [];
   const inserted: NewJob[] = [];
   prepared.forEach((job, i) => {
     const dedupeKey = job.key === null ? null : `${job.type}\u0000${job.key}`;
@@ -107,14 +106,12 @@ export async function insertJobs(target: EnqueueTarget, prepared: readonly NewJo
     }
     if (dedupeKey !== null) firstIndex.set(dedupeKey, i);
     sources.push(i);
-    ids.push(uuidv7());
     inserted.push(job);
   });
   // Every job of a batch gets the same now() as run_at, so the claim order
-  // (priority, run_at, id) falls to the id: it must follow item order. UUIDv7s
-  // made within one millisecond are in random order; sorted, they are in
-  // creation order and still carry their own timestamps.
-  ids.sort();
+  // (priority, run_at, id) falls to the id: it must follow item order, as
+  // the ids of one batch do.
+  const ids = uuidv7Batch(inserted.length).text;
   if (tracingUnknown()) await loadTracing();
   const queues = new Set(inserted.map((j) => j.queue));
   const types = new Set(inserted.map((j) => j.type));
