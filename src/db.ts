@@ -69,6 +69,16 @@ export function openPool(options: ConnectionOptions, poolSize: number, applicati
 }
 
 /**
+ * Whether a Buffer parameter reaches the server as a binary value: true for
+ * pg's own pools and clients (the ones djps makes, and a host's pg client),
+ * which send Buffers in binary format. Another driver may send one as bytea
+ * or as text, so statements then get plain values.
+ */
+export function sendsBinary(executor: Executor): boolean {
+  return executor instanceof pg.Pool || executor instanceof pg.Client;
+}
+
+/**
  * Runs a statement. On a pool it goes as a named prepared statement (planned
  * once per connection, its timestamps read by the fast parser in
  * timestamp.ts); on a caller's client it goes as plain text, since we cannot

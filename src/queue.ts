@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { deadJobFilterSchema, eachDeadBatch, type DeadJobFilter } from "./dead-letter.js";
-import { openPool, runner, type Executor, type PoolHandle } from "./db.js";
+import { openPool, runner, sendsBinary, type Executor, type PoolHandle } from "./db.js";
 import { CallTracker } from "./call-tracker.js";
 import { insertJob, insertJobs, prepareJob, type EnqueueTarget, type PayloadRules } from "./enqueue.js";
 import { InvalidStateError, JobNotFoundError } from "./errors.js";
@@ -346,7 +346,13 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
 
   /** Where an enqueue goes: the caller's transaction, or the Queue's own pool. */
   #target(client: Executor | undefined): EnqueueTarget {
-    return { sql: this.#sql(client), channel: this.#channel, wake: this.#wake, inTransaction: client !== undefined };
+    return {
+      sql: this.#sql(client),
+      channel: this.#channel,
+      wake: this.#wake,
+      inTransaction: client !== undefined,
+      binary: client === undefined || sendsBinary(client),
+    };
   }
 
   /**

@@ -188,6 +188,52 @@ describe("enqueueMany inside the caller's transaction", () => {
   });
 });
 
+describe("enqueueMany without keys inside the caller's transaction", () => {
+  /** A client of another driver in its shape: only `query(text, values)`, and no pg.Client. */
+  const foreign = (client: pg.PoolClient, sent: unknown[][]) => ({
+    query: (text: string, values?: unknown[]) => {
+      sent.push(values ?? []);
+      return client.query(text, values);
+    },
+  });
+
+  for (const driver of ["pg", "another driver"] as const) {
+    it(`writes nothing on rollback, and notifies only the queues with runnable jobs at commit (${driver})`, async () => {
+      const sent: unknown[][] = [];
+      const items = (tag: string) => [
+        { type: `keyless_${tag}`, payload: { n: 1 }, options: { queue: `${tag}-now` } },
+        { type: `keyless_${tag}`, payload: { n: 2 }, options: { queue: `${tag}-later`, delayMs: 60_000 } },
+        { type: `keyless_${tag}`, payload: { n: 3 }, options: { queue: `${tag}-past`, runAt: new Date(Date.now() - 60_000) } },
+        { type: `keyless_${tag}`, payload: { n: 4 }, options: { queue: `${tag}-future`, runAt: new Date(Date.now() + 60_000) } },
+        { type: `keyless_${tag}`, payload: { n: 5 }, options: { queue: `${tag}-now` } },
+      ];
+      const via = (client: pg.PoolClient) => (driver === "pg" ? client : (foreign(client, sent) as unknown as pg.PoolClient));
+      const tag = driver === "pg" ? "kp" : "kf";
+
+      const rolledBack = await inTransaction((client) => queue.enqueueMany(items(`${tag}rb`), { client: via(client) }), "ROLLBACK");
+      expect(rolledBack.map((r) => r.created)).toEqual([true, true, true, true, true]);
+      expect(await count(`type = 'keyless_${tag}rb'`)).toBe(0);
+      expect(await drain()).toEqual([]);
+
+      const client = await db.pool.connect();
+      try {
+        await client.query("BEGIN");
+        const results = await queue.enqueueMany(items(tag), { client: via(client) });
+        expect(await count(`type = 'keyless_${tag}'`)).toBe(0);
+        await client.query("COMMIT");
+        await waitFor(() => heard.includes(`${tag}-now`) && heard.includes(`${tag}-past`), "the batch's notifications", 10_000);
+        expect((await drain()).sort()).toEqual([`${tag}-now`, `${tag}-past`]);
+        for (const r of results) expect(await queue.getJob(r.job.id)).toEqual(r.job);
+      } finally {
+        client.release();
+      }
+      // Another driver gets plain values, never pg's binary Buffers.
+      if (driver === "another driver") expect(sent.flat().some((v) => Buffer.isBuffer(v))).toBe(false);
+      else expect(sent).toEqual([]);
+    });
+  }
+});
+
 describe("retry", () => {
   it("wakes the job's queue", async () => {
     const { job } = await queue.enqueue("to_retry", {}, { queue: "rq" });
