@@ -123,11 +123,12 @@ export async function insertJobs(target: EnqueueTarget, prepared: readonly NewJo
   // Every job of a batch gets the same now() as run_at, so the claim order
   // (priority, run_at, id) falls to the id: it must follow item order, as
   // the ids of one batch do.
-  const ids = uuidv7Batch(inserted.length).text;
+  const batch = uuidv7Batch(inserted.length);
+  const ids = batch.text;
   if (tracingUnknown()) await loadTracing();
   const span = batchSpan(inserted);
   const channel = wakeChannel(target);
-  const rows = await jobInsertMany(target.sql, { ids, jobs: inserted, channel, traceContext: span?.traceContext ?? null }).catch((error: unknown) => {
+  const rows = await jobInsertMany(target.sql, { ids: batch, jobs: inserted, channel, traceContext: span?.traceContext ?? null, binary: target.binary }).catch((error: unknown) => {
     span?.end([], error);
     throw error;
   });

@@ -1,5 +1,5 @@
 import type { UuidBatch } from "../uuid.js";
-import { float8Array, int4Array, textArray, timestamptzArray, uuidArray } from "./binaryArray.js";
+import { batchColumns } from "./batchColumns.js";
 import type { NewJob } from "./jobRow.js";
 import { query } from "./query.js";
 
@@ -7,19 +7,6 @@ import { query } from "./query.js";
 export interface WakeList {
   queues: readonly string[];
   at: readonly (Date | null)[];
-}
-
-/**
- * A column of the batch as the statement takes it: `each` value in an array,
- * or, when all are the same, an empty array and that value as `all`
- * (`unnest` pads the shorter arrays with nulls, and the statement reads
- * `COALESCE(u.column, all)`). Most batches give every job the same queue,
- * type and options, and a column sent once costs neither side anything per job.
- */
-function column<T>(values: readonly T[], key: (v: T) => unknown = (v) => v): { each: readonly T[]; all: T | null } {
-  const first = key(values[0]!);
-  for (let i = 1; i < values.length; i++) if (key(values[i]!) !== first) return { each: values, all: null };
-  return { each: [], all: values[0] ?? null };
 }
 
 /**
@@ -37,8 +24,7 @@ function column<T>(values: readonly T[], key: (v: T) => unknown = (v) => v): { e
  * clock can compare. One NOTIFY on `channel` per queue that is runnable
  * now (none with a null channel).
  *
- * With `binary`, the arrays go in PostgreSQL's binary format (see
- * binaryArray.ts); without, as JavaScript arrays for the driver to send.
+ * The columns every job shares go once (see `batchColumns`).
  */
 export const jobInsertManyKeyless = query<
   { ids: UuidBatch; jobs: readonly NewJob[]; channel: string | null; wake: WakeList; traceContext: object | null; binary: boolean },
@@ -58,36 +44,5 @@ export const jobInsertManyKeyless = query<
   WHERE $18::text IS NOT NULL AND (w.at IS NULL OR w.at <= now())
 )
 SELECT floor(extract(epoch FROM now()) * 1000)::float8 AS now_ms, (SELECT count(*) FROM wake) AS woken`,
-  ({ ids, jobs, channel, wake, traceContext, binary }) => {
-    const queue = column(jobs.map((j) => j.queue));
-    const type = column(jobs.map((j) => j.type));
-    const priority = column(jobs.map((j) => j.priority));
-    const runAt = column(jobs.map((j) => j.runAt), (d) => d?.getTime() ?? null);
-    const delayMs = column(jobs.map((j) => j.delayMs));
-    const maxAttempts = column(jobs.map((j) => j.maxAttempts));
-    const timeoutMs = column(jobs.map((j) => j.timeoutMs));
-    const payloads = jobs.map((j) => j.payload);
-    return [
-      binary ? uuidArray(ids.bytes) : ids.text,
-      binary ? textArray(payloads) : payloads,
-      binary ? textArray(queue.each) : queue.each,
-      queue.all,
-      binary ? textArray(type.each) : type.each,
-      type.all,
-      binary ? int4Array(priority.each) : priority.each,
-      priority.all,
-      binary ? timestamptzArray(runAt.each) : runAt.each,
-      runAt.all,
-      binary ? float8Array(delayMs.each) : delayMs.each,
-      delayMs.all,
-      binary ? int4Array(maxAttempts.each) : maxAttempts.each,
-      maxAttempts.all,
-      binary ? int4Array(timeoutMs.each) : timeoutMs.each,
-      timeoutMs.all,
-      traceContext,
-      channel,
-      wake.queues,
-      wake.at,
-    ];
-  },
+  ({ ids, jobs, channel, wake, traceContext, binary }) => [...batchColumns(ids, jobs, binary), traceContext, channel, wake.queues, wake.at],
 );
