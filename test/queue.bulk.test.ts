@@ -248,6 +248,35 @@ describe("enqueueMany", () => {
     }
   });
 
+  it("does not deadlock when batches of one type and of several types share keys", async () => {
+    // A batch of one type sends its types once and sorts by key alone; one of
+    // several types sorts by (type, key): both take the shared keys in the same order.
+    const racers = Array.from({ length: 4 }, () => new Queue({ connectionString: db.url, schema: db.schema, poolSize: 1 }));
+    try {
+      for (let round = 0; round < 5; round++) {
+        const keys = Array.from({ length: 300 }, (_, i) => `m${round}-${String(i).padStart(3, "0")}`);
+        const batches = racers.map((_, r) => {
+          const order = r % 2 ? [...keys].reverse() : [...keys].sort(() => Math.random() - 0.5);
+          const items: Array<{ type: string; payload: unknown; options?: { idempotencyKey: string } }> = order.map((key) => ({ type: "shared-m", payload: { key }, options: { idempotencyKey: key } }));
+          // Racers 2 and 3 mix in jobs of other types (with and without keys), so their types vary.
+          if (r >= 2) items.push(...keys.slice(0, 50).map((key) => ({ type: `other-${r}`, payload: { key }, options: { idempotencyKey: key } })), { type: "plain-m", payload: { key: "" } });
+          return items;
+        });
+        const results = await Promise.all(racers.map((q, r) => q.enqueueMany(batches[r]!)));
+        const byKey = new Map<string, string>();
+        for (const r of results.flat()) {
+          if (r.job.type !== "shared-m") continue;
+          expect(byKey.get(r.job.idempotencyKey!) ?? r.job.id).toBe(r.job.id);
+          byKey.set(r.job.idempotencyKey!, r.job.id);
+        }
+        expect(byKey.size).toBe(keys.length);
+        expect(await count("type = 'shared-m' AND idempotency_key LIKE $1", [`m${round}-%`])).toBe(keys.length);
+      }
+    } finally {
+      await Promise.all(racers.map((q) => q.close()));
+    }
+  });
+
   it("writes nothing when one item is invalid", async () => {
     const before = await count();
     const error = await queue
