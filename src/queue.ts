@@ -65,6 +65,8 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
   /** Statements on the Queue's own pool, after the schema version check. */
   readonly #pooled: Sql;
   readonly #wake: WakeDebounce;
+  /** The pool's clients send Buffers as binary values (see `sendsBinary`). */
+  readonly #binary: boolean;
   readonly #calls = new CallTracker();
   #closed: Promise<void> | undefined;
 
@@ -79,6 +81,7 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
       maxPayloadBytes: opts.maxPayloadBytes ?? QUEUE_DEFAULTS.maxPayloadBytes,
     };
     this.#handle = openPool(opts, opts.poolSize ?? QUEUE_DEFAULTS.poolSize, "djps queue");
+    this.#binary = sendsBinary(this.#handle.pool);
     const run = runner(this.#handle.pool, true);
     // Calls inside the caller's transaction (`{ client }`) skip the check:
     // they must not wait for a pool connection the transaction may itself be
@@ -351,7 +354,7 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
       channel: this.#channel,
       wake: this.#wake,
       inTransaction: client !== undefined,
-      binary: client === undefined || sendsBinary(client),
+      binary: client === undefined ? this.#binary : sendsBinary(client),
     };
   }
 

@@ -1,5 +1,6 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sendsBinary } from "../src/db.js";
 import { float8Array, int4Array, textArray, timestamptzArray, uuidArray } from "../src/sql/binaryArray.js";
 import { uuidv7Batch } from "../src/uuid.js";
 import { databaseUrl } from "./support/db.js";
@@ -43,5 +44,15 @@ describe("binary array parameters", () => {
     const dates = [new Date("2026-12-01T06:00:00.123Z"), null, new Date("1999-12-31T23:59:59.999Z"), new Date("1970-01-01T00:00:00.000Z"), new Date("2400-02-29T12:00:00.001Z")];
     const { rows } = await client.query("SELECT (extract(epoch FROM x) * 1000)::float8 AS ms FROM unnest($1::timestamptz[]) WITH ORDINALITY AS u(x, n) ORDER BY n", [timestamptzArray(dates)]);
     expect(rows.map((r) => r.ms)).toEqual(dates.map((d) => (d === null ? null : d.getTime())));
+  });
+});
+
+describe("sendsBinary", () => {
+  it("is true only for pg's JavaScript clients and the pools that make them", async () => {
+    const pools = [new pg.Pool(), new pg.Pool({ Client: class extends pg.Client {} }), new pg.Pool({ Client: class {} as never })];
+    expect(pools.map(sendsBinary)).toEqual([true, true, false]);
+    expect(sendsBinary(client)).toBe(true);
+    expect(sendsBinary({ query: async () => ({ rows: [] }) })).toBe(false);
+    await Promise.all(pools.map((p) => p.end()));
   });
 });
