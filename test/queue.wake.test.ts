@@ -60,6 +60,32 @@ describe("waking workers from a busy producer", () => {
     }
   });
 
+  it("wakes only the queues a batch without keys made runnable, from the statement or the trailing NOTIFY", async () => {
+    const channel = `djps:${db.schema}:jobs`;
+    const { client, payloads } = await listen(channel);
+    try {
+      // Calls made together: the first carries the window's NOTIFY, the others leave theirs to the trailing one.
+      const calls = [queue.enqueueMany([{ type: "w", payload: 0, options: { queue: "lead" } }])];
+      for (let i = 0; i < 5; i++) {
+        calls.push(queue.enqueueMany([
+          { type: "w", payload: i, options: { queue: "t-now" } },
+          { type: "w", payload: i, options: { queue: "t-later", delayMs: 60_000 } },
+          { type: "w", payload: i, options: { queue: "t-past", runAt: new Date(Date.now() - 1_000) } },
+          { type: "w", payload: i, options: { queue: "t-future", runAt: new Date(Date.now() + 60_000) } },
+          { type: "w", payload: i, options: { queue: "t-zero", delayMs: 0 } },
+        ]));
+      }
+      await Promise.all(calls);
+      await queue.close(); // flushes the trailing NOTIFY
+      await db.pool.query("SELECT pg_notify($1, 'marker')", [channel]);
+      await waitFor(() => payloads.includes("marker"), "the marker, after every NOTIFY committed before it");
+      expect(new Set(payloads)).toEqual(new Set(["lead", "t-now", "t-past", "t-zero", "marker"]));
+      expect(payloads.length).toBeLessThan(1 + 5 * 3 + 1); // the trailing NOTIFY stood in for some
+    } finally {
+      await client.end();
+    }
+  });
+
   it("enqueues inside a caller's transaction always notify at their commit", async () => {
     const { client: listener, payloads } = await listen(`djps:${db.schema}:jobs`);
     const tx = await queue.pool.connect();
