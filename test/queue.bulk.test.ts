@@ -191,6 +191,25 @@ describe("enqueueMany", () => {
     expect(dated.map((r) => r.job.runAt)).toEqual([future, future]);
   });
 
+  it("stores run times at the ends of the range, sent once, per job, or with keys", async () => {
+    const edges = [new Date(-210_866_803_200_000), new Date(Date.UTC(1, 0, 1) - 1), new Date("1999-12-31T23:59:59.999Z"), new Date(8.64e15)];
+    const batches = [
+      ...edges.map((runAt) => [1, 2].map((i) => ({ type: "edge", payload: i, options: { runAt } }))),
+      edges.map((runAt, i) => ({ type: "edge", payload: i, options: { runAt } })),
+      edges.map((runAt, i) => ({ type: "edge", payload: i, options: { runAt, idempotencyKey: `edge-${i}` } })),
+    ];
+    for (const items of batches) {
+      const results = await queue.enqueueMany(items);
+      for (const [i, { job }] of results.entries()) {
+        expect(job.runAt.getTime()).toBe(items[i]!.options.runAt.getTime());
+        const { rows } = await db.pool.query(`SELECT (extract(epoch FROM run_at) * 1000)::float8 AS ms FROM "${db.schema}".jobs WHERE id = $1`, [job.id]);
+        expect(rows[0].ms).toBe(items[i]!.options.runAt.getTime());
+        expect(await queue.getJob(job.id)).toEqual(job);
+      }
+    }
+    await db.pool.query(`DELETE FROM "${db.schema}".jobs WHERE type = 'edge'`);
+  });
+
   it("gives the caller copies: changing a returned job's dates changes nothing else", async () => {
     const runAt = new Date("2030-01-01T00:00:00Z");
     const [a, b] = await queue.enqueueMany([1, 2].map((i) => ({ type: "copies", payload: i, options: { runAt } })));
