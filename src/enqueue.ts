@@ -3,7 +3,7 @@ import { DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, nameSchema, type EnqueueOptions } 
 import { serializeJson } from "./payload.js";
 import { jobInsert } from "./sql/jobInsert.js";
 import { jobInsertMany } from "./sql/jobInsertMany.js";
-import { jobInsertManyKeyless, type WakeList } from "./sql/jobInsertManyKeyless.js";
+import { jobInsertKeyless, type WakeList } from "./sql/jobInsertKeyless.js";
 import { jobCreated, jobFromInsert, type InsertRow, type NewJob } from "./sql/jobRow.js";
 import type { Sql } from "./sql/query.js";
 import { loadTracing, startProducerSpan, tracingUnknown } from "./tracing.js";
@@ -102,7 +102,7 @@ function batchSpan(jobs: readonly NewJob[]): ReturnType<typeof startProducerSpan
  * Inserts many prepared jobs in one statement. The first job with a given
  * (type, key) is inserted; later ones in the batch share its job with
  * `created: false`. Results come in the order of `prepared`. A batch without
- * keys takes a lighter statement (see `jobInsertManyKeyless`).
+ * keys takes a lighter statement (see `jobInsertKeyless`).
  */
 export async function insertJobs(target: EnqueueTarget, prepared: readonly NewJob[]): Promise<EnqueueResult[]> {
   if (prepared.every((job) => job.key === null)) return insertKeyless(target, prepared);
@@ -187,7 +187,7 @@ async function insertKeyless(target: EnqueueTarget, jobs: readonly NewJob[]): Pr
   const wake = wakeList(jobs);
   let nowMs: number;
   try {
-    const [row] = await jobInsertManyKeyless(target.sql, { ids, jobs, channel, wake, traceContext: span?.traceContext ?? null, binary: target.binary });
+    const [row] = await jobInsertKeyless(target.sql, { ids, jobs, channel, wake, traceContext: span?.traceContext ?? null, binary: target.binary });
     nowMs = Number(row!.now_ms);
   } catch (error) {
     span?.end([], error);

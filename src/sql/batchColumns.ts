@@ -17,7 +17,7 @@ function column<T>(values: readonly T[], key: (v: T) => unknown = (v) => v): { e
 
 /**
  * The parameters $1 to $16 of the bulk insert statements (`jobInsertMany`,
- * `jobInsertManyKeyless`), which read them the same way: $1 the ids, $2 the
+ * `jobInsertKeyless`), which read them the same way: $1 the ids, $2 the
  * payloads, then for queue, type, priority, run_at, delay_ms, max_attempts
  * and timeout_ms an array ($3, $5, … $15) and a value for all ($4, $6, …
  * $16), as `column` makes them. With `binary`, the arrays go in PostgreSQL's

@@ -15,7 +15,7 @@ import { query } from "./query.js";
  * `traceContext` is the producer's trace context, the same for every row
  * (see tracing.ts). The columns every job shares go once (see
  * `batchColumns`); $18 holds the keys (null for a job without one).
- * A batch without keys takes `jobInsertManyKeyless`.
+ * A batch without keys takes `jobInsertKeyless`.
  *
  * Rows go in sorted by (type, key): two batches that share keys then wait on
  * each other's keys in the same order, instead of each holding a key the

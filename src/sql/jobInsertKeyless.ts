@@ -26,11 +26,11 @@ export interface WakeList {
  *
  * The columns every job shares go once (see `batchColumns`).
  */
-export const jobInsertManyKeyless = query<
+export const jobInsertKeyless = query<
   { ids: UuidBatch; jobs: readonly NewJob[]; channel: string | null; wake: WakeList; traceContext: object | null; binary: boolean },
   { now_ms: number | string }
 >(
-  "jobInsertManyKeyless",
+  "jobInsertKeyless",
   (s) => `WITH ins AS (
   INSERT INTO ${s}.jobs
     (id, queue, type, payload, priority, run_at, max_attempts, timeout_ms, trace_context)
