@@ -15,9 +15,9 @@ export interface WakeList {
  * speculative insertion with a WAL record of its own), no sort, and nothing
  * comes back but the statement's `now()` (as epoch milliseconds, so every
  * driver returns the same number): the caller made the ids and knows every
- * other column of a new row. Returning and parsing the rows was a third of a
- * bulk insert's time, and the CTE that held them for the wake-up another
- * sixth.
+ * other column of a new row. For 1,000 jobs on PostgreSQL 18 the statement
+ * runs in about 3.2 ms where the keyed one took 5.3 ms, and the call takes
+ * 5.3 ms where it took 11.7 (docs/benchmarks.md, "Bulk enqueue").
  *
  * `wake` lists each queue with runnable jobs in Node's view: null when one
  * of its jobs runs now, else its earliest `runAt`, which only the server's
