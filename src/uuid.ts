@@ -1,8 +1,6 @@
 import { randomFillSync } from "node:crypto";
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
-const pool = new Uint8Array(16 * 256);
-let offset = pool.length;
 
 /** Sets the 48-bit millisecond timestamp and the version and variant bits of a v7 layout in `b`. */
 function stamp(b: Uint8Array, now: number): void {
@@ -22,22 +20,6 @@ function text(b: Uint8Array, at: number): string {
   return `${h(0)}${h(1)}${h(2)}${h(3)}-${h(4)}${h(5)}-${h(6)}${h(7)}-${h(8)}${h(9)}-${h(10)}${h(11)}${h(12)}${h(13)}${h(14)}${h(15)}`;
 }
 
-/**
- * A version 7 UUID: 48 bits of Unix milliseconds, then random bits, so ids
- * sort by creation time and keep the primary key index append-mostly.
- * Same layout as the schema's `uuid_v7()`.
- */
-export function uuidv7(now = Date.now()): string {
-  if (offset === pool.length) {
-    randomFillSync(pool);
-    offset = 0;
-  }
-  const b = pool.subarray(offset, offset + 16);
-  offset += 16;
-  stamp(b, now);
-  return text(b, 0);
-}
-
 /** Ids of one batch: the text of each, and all their bytes end to end (16 each). */
 export interface UuidBatch {
   readonly text: string[];
@@ -48,12 +30,15 @@ export interface UuidBatch {
 export const MAX_BATCH_IDS = 2 ** 31;
 
 /**
- * `count` version 7 UUIDs of the same millisecond, in ascending order: one
- * random draw, then a counter in the last 32 bits (started at a random value
- * below 2^31, so it never carries). Ids made one by one within a millisecond
- * are in random order and had to be sorted, which cost more than making them;
- * these are in order as made, and still unique: two batches of the same
- * millisecond share a prefix only with a chance of 2^-58.
+ * `count` version 7 UUIDs of the same millisecond, in ascending order. The
+ * layout is the schema's `uuid_v7()`: 48 bits of Unix milliseconds, then
+ * random bits, so ids sort by creation time and keep the primary key index
+ * append-mostly. One random draw gives the batch's 42 random bits and the
+ * start of a counter in the last 32 bits (below 2^31, so it never carries).
+ * Ids made one by one within a millisecond are in random order and had to be
+ * sorted, which cost more than making them; these are in order as made. Two
+ * batches of 1,000 made in the same millisecond collide only if they draw the
+ * same 42 bits and overlapping counter ranges: a chance of about 2^-62.
  */
 export function uuidv7Batch(count: number, now = Date.now()): UuidBatch {
   if (count > MAX_BATCH_IDS) throw new RangeError(`uuidv7Batch: at most ${MAX_BATCH_IDS} ids, got ${count}`);
