@@ -1,3 +1,4 @@
+import { createRequire } from "node:module";
 import pg from "pg";
 import { coerceError, ConfigError, DatabaseError } from "./errors.js";
 import { rowTypes } from "./timestamp.js";
@@ -66,6 +67,27 @@ export function openPool(options: ConnectionOptions, poolSize: number, applicati
   // listener Node would crash the host process. The next query reconnects.
   pool.on("error", () => {});
   return { pool, owned: true };
+}
+
+/**
+ * The client class of pg's JavaScript driver. `pg.Client` is pg's native
+ * client instead when NODE_PG_FORCE_NATIVE is set.
+ */
+const JS_CLIENT = createRequire(import.meta.url)("pg/lib/client.js") as typeof pg.Client;
+
+/**
+ * Whether a Buffer parameter reaches the server as a binary value: true for
+ * clients of pg's JavaScript driver (the pools djps makes, a host's pg client
+ * or a pool that makes such clients), which send Buffers in binary format.
+ * Another driver, pg's native bindings among them (`NODE_PG_FORCE_NATIVE`, or
+ * a pool given another `Client`), may send one as something else, so
+ * statements then get plain values.
+ */
+export function sendsBinary(executor: Executor): boolean {
+  if (executor instanceof JS_CLIENT) return true;
+  // A pool of pg-pool (pg.Pool) keeps the class it makes its clients with.
+  const made = (executor as { Client?: unknown }).Client;
+  return typeof made === "function" && (made === JS_CLIENT || made.prototype instanceof JS_CLIENT);
 }
 
 /**

@@ -3,11 +3,12 @@ import { DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, nameSchema, type EnqueueOptions } 
 import { serializeJson } from "./payload.js";
 import { jobInsert } from "./sql/jobInsert.js";
 import { jobInsertMany } from "./sql/jobInsertMany.js";
-import { jobFromInsert, type InsertRow, type NewJob } from "./sql/jobRow.js";
+import { jobInsertKeyless, type WakeList } from "./sql/jobInsertKeyless.js";
+import { jobCreated, jobFromInsert, type InsertRow, type NewJob } from "./sql/jobRow.js";
 import type { Sql } from "./sql/query.js";
 import { loadTracing, startProducerSpan, tracingUnknown } from "./tracing.js";
 import type { EnqueueResult } from "./types.js";
-import { uuidv7 } from "./uuid.js";
+import { uuidv7Batch } from "./uuid.js";
 import { parse, schemaMismatch } from "./validate.js";
 import type { WakeDebounce } from "./wake-debounce.js";
 
@@ -52,6 +53,8 @@ export interface EnqueueTarget {
   wake: WakeDebounce;
   /** The statement runs in the caller's transaction (`{ client }`). */
   inTransaction: boolean;
+  /** Buffer parameters reach the server as binary values (see `sendsBinary`). */
+  binary: boolean;
 }
 
 /**
@@ -88,15 +91,23 @@ export async function insertJob(target: EnqueueTarget, job: NewJob): Promise<Enq
   return { job: jobFromInsert(job, row), created: row.created };
 }
 
+/** The PRODUCER span of a batch: its queue and type when all jobs share them. */
+function batchSpan(jobs: readonly NewJob[]): ReturnType<typeof startProducerSpan> {
+  const queues = new Set(jobs.map((j) => j.queue));
+  const types = new Set(jobs.map((j) => j.type));
+  return startProducerSpan(queues.size === 1 ? jobs[0]!.queue : "(several)", types.size === 1 ? jobs[0]!.type : undefined, jobs.length);
+}
+
 /**
  * Inserts many prepared jobs in one statement. The first job with a given
  * (type, key) is inserted; later ones in the batch share its job with
- * `created: false`. Results come in the order of `prepared`.
+ * `created: false`. Results come in the order of `prepared`. A batch without
+ * keys takes a lighter statement (see `jobInsertKeyless`).
  */
 export async function insertJobs(target: EnqueueTarget, prepared: readonly NewJob[]): Promise<EnqueueResult[]> {
+  if (prepared.every((job) => job.key === null)) return insertKeyless(target, prepared);
   const firstIndex = new Map<string, number>();
   const sources: number[] = [];
-  const ids: string[] = [];
   const inserted: NewJob[] = [];
   prepared.forEach((job, i) => {
     const dedupeKey = job.key === null ? null : `${job.type}\u0000${job.key}`;
@@ -107,20 +118,17 @@ export async function insertJobs(target: EnqueueTarget, prepared: readonly NewJo
     }
     if (dedupeKey !== null) firstIndex.set(dedupeKey, i);
     sources.push(i);
-    ids.push(uuidv7());
     inserted.push(job);
   });
   // Every job of a batch gets the same now() as run_at, so the claim order
-  // (priority, run_at, id) falls to the id: it must follow item order. UUIDv7s
-  // made within one millisecond are in random order; sorted, they are in
-  // creation order and still carry their own timestamps.
-  ids.sort();
+  // (priority, run_at, id) falls to the id: it must follow item order, as
+  // the ids of one batch do.
+  const batch = uuidv7Batch(inserted.length);
+  const ids = batch.text;
   if (tracingUnknown()) await loadTracing();
-  const queues = new Set(inserted.map((j) => j.queue));
-  const types = new Set(inserted.map((j) => j.type));
-  const span = startProducerSpan(queues.size === 1 ? inserted[0]!.queue : "(several)", types.size === 1 ? inserted[0]!.type : undefined, inserted.length);
+  const span = batchSpan(inserted);
   const channel = wakeChannel(target);
-  const rows = await jobInsertMany(target.sql, { ids, jobs: inserted, channel, traceContext: span?.traceContext ?? null }).catch((error: unknown) => {
+  const rows = await jobInsertMany(target.sql, { ids: batch, jobs: inserted, channel, traceContext: span?.traceContext ?? null, binary: target.binary }).catch((error: unknown) => {
     span?.end([], error);
     throw error;
   });
@@ -145,4 +153,53 @@ export async function insertJobs(target: EnqueueTarget, prepared: readonly NewJo
     results.push({ job: jobFromInsert(job, row), created: row.created });
   }
   return results;
+}
+
+/**
+ * The queues a batch of new jobs makes runnable, for the wake-up: each with
+ * null when one of its jobs runs now (no `runAt`, no delay), else the
+ * earliest `runAt` of its jobs, which is runnable if the server's clock has
+ * passed it. A delayed job (`delayMs` > 0) is never runnable at once.
+ */
+function wakeList(jobs: readonly NewJob[]): WakeList {
+  const earliest = new Map<string, Date | null>();
+  for (const job of jobs) {
+    const at = job.runAt ?? ((job.delayMs ?? 0) === 0 ? null : undefined);
+    if (at === undefined) continue;
+    const seen = earliest.get(job.queue);
+    if (seen === null) continue;
+    if (seen === undefined || at === null || at < seen) earliest.set(job.queue, at);
+  }
+  return { queues: [...earliest.keys()], at: [...earliest.values()] };
+}
+
+/**
+ * Inserts a batch without idempotency keys. Every job is new, and the
+ * statement returns only the server's `now()`: each job's creation time, and
+ * its run time plus its delay (a whole number of milliseconds, so the sum is
+ * what the server stored, read back at millisecond precision).
+ */
+async function insertKeyless(target: EnqueueTarget, jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
+  const ids = uuidv7Batch(jobs.length);
+  if (tracingUnknown()) await loadTracing();
+  const span = batchSpan(jobs);
+  const channel = wakeChannel(target);
+  const wake = wakeList(jobs);
+  let nowMs: number;
+  try {
+    const [row] = await jobInsertKeyless(target.sql, { ids, jobs, channel, wake, traceContext: span?.traceContext ?? null, binary: target.binary });
+    nowMs = Number(row!.now_ms);
+  } catch (error) {
+    span?.end([], error);
+    throw error;
+  }
+  span?.end(jobs.length === 1 ? [ids.text[0]!] : []);
+  if (channel === null) {
+    const runnable = wake.queues.filter((_, i) => (wake.at[i]?.getTime() ?? nowMs) <= nowMs);
+    if (runnable.length > 0) target.wake.trail(runnable);
+  }
+  return jobs.map((job, i) => ({
+    job: jobCreated(job, ids.text[i]!, new Date(job.runAt?.getTime() ?? nowMs + (job.delayMs ?? 0)), new Date(nowMs)),
+    created: true,
+  }));
 }

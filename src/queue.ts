@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { deadJobFilterSchema, eachDeadBatch, type DeadJobFilter } from "./dead-letter.js";
-import { openPool, runner, type Executor, type PoolHandle } from "./db.js";
+import { openPool, runner, sendsBinary, type Executor, type PoolHandle } from "./db.js";
 import { CallTracker } from "./call-tracker.js";
 import { insertJob, insertJobs, prepareJob, type EnqueueTarget, type PayloadRules } from "./enqueue.js";
 import { InvalidStateError, JobNotFoundError } from "./errors.js";
@@ -68,6 +68,8 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
   /** Statements on the Queue's own pool, after the schema version check. */
   readonly #pooled: Sql;
   readonly #wake: WakeDebounce;
+  /** The pool's clients send Buffers as binary values (see `sendsBinary`). */
+  readonly #binary: boolean;
   readonly #calls = new CallTracker();
   #closed: Promise<void> | undefined;
 
@@ -82,6 +84,7 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
       maxPayloadBytes: opts.maxPayloadBytes ?? QUEUE_DEFAULTS.maxPayloadBytes,
     };
     this.#handle = openPool(opts, opts.poolSize ?? QUEUE_DEFAULTS.poolSize, "djps queue");
+    this.#binary = sendsBinary(this.#handle.pool);
     const run = runner(this.#handle.pool, true);
     // Calls inside the caller's transaction (`{ client }`) skip the check:
     // they must not wait for a pool connection the transaction may itself be
@@ -367,7 +370,13 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
 
   /** Where an enqueue goes: the caller's transaction, or the Queue's own pool. */
   #target(client: Executor | undefined): EnqueueTarget {
-    return { sql: this.#sql(client), channel: this.#channel, wake: this.#wake, inTransaction: client !== undefined };
+    return {
+      sql: this.#sql(client),
+      channel: this.#channel,
+      wake: this.#wake,
+      inTransaction: client !== undefined,
+      binary: client === undefined ? this.#binary : sendsBinary(client),
+    };
   }
 
   /**

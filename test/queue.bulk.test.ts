@@ -166,6 +166,83 @@ describe("enqueueMany", () => {
     expect(await count("type = 'bulk'")).toBe(7_500);
   });
 
+  it("returns each job of a batch without keys as stored, whether its options vary or not", async () => {
+    const past = new Date(Date.now() - 5_000);
+    const future = new Date("2031-05-06T07:08:09.123Z");
+    const varied = await queue.enqueueMany([
+      { type: "plain-a", payload: { zz: 1, a: [1.5, "x", null], bb: { c: true } }, options: { queue: "p9", priority: -2, maxAttempts: 9, timeoutMs: 1234 } },
+      { type: "plain-b", payload: null, options: { delayMs: 1 } },
+      { type: "plain-b", payload: 42, options: { runAt: future } },
+      { type: "plain-a", payload: "s", options: { delayMs: 1_234_567, priority: 32767 } },
+      { type: "plain-c", payload: [], options: { runAt: past, queue: "p8", timeoutMs: 1 } },
+    ]);
+    const same = await queue.enqueueMany(
+      Array.from({ length: 4 }, (_, i) => ({ type: "plain-d", payload: { i }, options: { queue: "p7", priority: 4, maxAttempts: 7, timeoutMs: 999, delayMs: 86_400_007 } })),
+    );
+    const dated = await queue.enqueueMany([1, 2].map((i) => ({ type: "plain-e", payload: i, options: { runAt: future } })));
+    for (const { job, created } of [...varied, ...same, ...dated]) {
+      expect(created).toBe(true);
+      expect(await queue.getJob(job.id)).toEqual(job);
+    }
+    expect(varied[1]!.job.runAt.getTime() - varied[1]!.job.createdAt.getTime()).toBe(1);
+    expect(varied[2]!.job.runAt).toEqual(future);
+    expect(same.map((r) => r.job)).toMatchObject(Array(4).fill({ queue: "p7", priority: 4, maxAttempts: 7, timeoutMs: 999 }));
+    expect(same[0]!.job.runAt.getTime() - same[0]!.job.createdAt.getTime()).toBe(86_400_007);
+    expect(dated.map((r) => r.job.runAt)).toEqual([future, future]);
+  });
+
+  it("stores run times at the ends of the range, sent once, per job, or with keys", async () => {
+    const edges = [new Date(-210_866_803_200_000), new Date(Date.UTC(1, 0, 1) - 1), new Date("1999-12-31T23:59:59.999Z"), new Date(8.64e15)];
+    const batches = [
+      ...edges.map((runAt) => [1, 2].map((i) => ({ type: "edge", payload: i, options: { runAt } }))),
+      edges.map((runAt, i) => ({ type: "edge", payload: i, options: { runAt } })),
+      edges.map((runAt, i) => ({ type: "edge", payload: i, options: { runAt, idempotencyKey: `edge-${i}` } })),
+    ];
+    for (const items of batches) {
+      const results = await queue.enqueueMany(items);
+      for (const [i, { job }] of results.entries()) {
+        expect(job.runAt.getTime()).toBe(items[i]!.options.runAt.getTime());
+        const { rows } = await db.pool.query(`SELECT (extract(epoch FROM run_at) * 1000)::float8 AS ms FROM "${db.schema}".jobs WHERE id = $1`, [job.id]);
+        expect(rows[0].ms).toBe(items[i]!.options.runAt.getTime());
+        expect(await queue.getJob(job.id)).toEqual(job);
+      }
+    }
+    await db.pool.query(`DELETE FROM "${db.schema}".jobs WHERE type = 'edge'`);
+  });
+
+  it("gives the caller copies: changing a returned job's dates changes nothing else", async () => {
+    const runAt = new Date("2030-01-01T00:00:00Z");
+    const [a, b] = await queue.enqueueMany([1, 2].map((i) => ({ type: "copies", payload: i, options: { runAt } })));
+    a!.job.runAt.setTime(0);
+    a!.job.createdAt.setTime(0);
+    expect(runAt.toISOString()).toBe("2030-01-01T00:00:00.000Z");
+    expect(b!.job.runAt.toISOString()).toBe("2030-01-01T00:00:00.000Z");
+    expect(b!.job.createdAt.getTime()).not.toBe(0);
+  });
+
+  it("stores large payloads with any characters, keyed or not", async () => {
+    const big = (i: number) => ({ i, text: `"quotes" \\ back\\slash\ttab\nline ${"naïve 日本 🎉 ".repeat(10_000)}`, list: Array.from({ length: 2_000 }, (_, k) => k * i) });
+    for (const keyed of [false, true]) {
+      const items = [0, 1, 2].map((i) => ({ type: "large", payload: big(i), options: keyed ? { idempotencyKey: `large-${i}` } : {} }));
+      const results = await queue.enqueueMany(items);
+      for (const [i, { job }] of results.entries()) {
+        expect(job.payload).toEqual(big(i));
+        expect((await queue.getJob(job.id))!.payload).toEqual(big(i));
+      }
+    }
+  });
+
+  it("keeps item order across a batch without keys of 20,000 jobs", async () => {
+    const items = Array.from({ length: 20_000 }, (_, i) => ({ type: "order", payload: i }));
+    const results = await queue.enqueueMany(items);
+    expect(results.map((r) => r.job.payload)).toEqual(items.map((i) => i.payload));
+    const ids = results.map((r) => r.job.id);
+    expect(new Set(ids).size).toBe(20_000);
+    expect([...ids].sort()).toEqual(ids);
+    const { rows } = await db.pool.query(`SELECT payload FROM "${db.schema}".jobs WHERE type = 'order' ORDER BY priority DESC, run_at, id`);
+    expect(rows.map((r) => r.payload)).toEqual(items.map((i) => i.payload));
+  });
+
   it("does not deadlock when concurrent batches share keys in different orders", async () => {
     const racers = Array.from({ length: 4 }, () => new Queue({ connectionString: db.url, schema: db.schema, poolSize: 1 }));
     try {
@@ -184,6 +261,35 @@ describe("enqueueMany", () => {
           byKey.set(key, r.job.id);
         }
         expect(await count("type = 'shared' AND idempotency_key LIKE $1", [`r${round}-%`])).toBe(keys.length);
+      }
+    } finally {
+      await Promise.all(racers.map((q) => q.close()));
+    }
+  });
+
+  it("does not deadlock when batches of one type and of several types share keys", async () => {
+    // A batch of one type sends its types once and sorts by key alone; one of
+    // several types sorts by (type, key): both take the shared keys in the same order.
+    const racers = Array.from({ length: 4 }, () => new Queue({ connectionString: db.url, schema: db.schema, poolSize: 1 }));
+    try {
+      for (let round = 0; round < 5; round++) {
+        const keys = Array.from({ length: 300 }, (_, i) => `m${round}-${String(i).padStart(3, "0")}`);
+        const batches = racers.map((_, r) => {
+          const order = r % 2 ? [...keys].reverse() : [...keys].sort(() => Math.random() - 0.5);
+          const items: Array<{ type: string; payload: unknown; options?: { idempotencyKey: string } }> = order.map((key) => ({ type: "shared-m", payload: { key }, options: { idempotencyKey: key } }));
+          // Racers 2 and 3 mix in jobs of other types (with and without keys), so their types vary.
+          if (r >= 2) items.push(...keys.slice(0, 50).map((key) => ({ type: `other-${r}`, payload: { key }, options: { idempotencyKey: key } })), { type: "plain-m", payload: { key: "" } });
+          return items;
+        });
+        const results = await Promise.all(racers.map((q, r) => q.enqueueMany(batches[r]!)));
+        const byKey = new Map<string, string>();
+        for (const r of results.flat()) {
+          if (r.job.type !== "shared-m") continue;
+          expect(byKey.get(r.job.idempotencyKey!) ?? r.job.id).toBe(r.job.id);
+          byKey.set(r.job.idempotencyKey!, r.job.id);
+        }
+        expect(byKey.size).toBe(keys.length);
+        expect(await count("type = 'shared-m' AND idempotency_key LIKE $1", [`m${round}-%`])).toBe(keys.length);
       }
     } finally {
       await Promise.all(racers.map((q) => q.close()));

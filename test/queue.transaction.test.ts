@@ -188,6 +188,92 @@ describe("enqueueMany inside the caller's transaction", () => {
   });
 });
 
+describe("enqueueMany without keys inside the caller's transaction", () => {
+  /** A client of another driver in its shape: only `query(text, values)`, and no pg.Client. */
+  const foreign = (client: pg.PoolClient, sent: unknown[][]) => ({
+    query: (text: string, values?: unknown[]) => {
+      sent.push(values ?? []);
+      return client.query(text, values);
+    },
+  });
+
+  for (const driver of ["pg", "another driver"] as const) {
+    it(`writes nothing on rollback, and notifies only the queues with runnable jobs at commit (${driver})`, async () => {
+      const sent: unknown[][] = [];
+      const items = (tag: string) => [
+        { type: `keyless_${tag}`, payload: { n: 1 }, options: { queue: `${tag}-now` } },
+        { type: `keyless_${tag}`, payload: { n: 2 }, options: { queue: `${tag}-later`, delayMs: 60_000 } },
+        { type: `keyless_${tag}`, payload: { n: 3 }, options: { queue: `${tag}-past`, runAt: new Date(Date.now() - 60_000) } },
+        { type: `keyless_${tag}`, payload: { n: 4 }, options: { queue: `${tag}-future`, runAt: new Date(Date.now() + 60_000) } },
+        { type: `keyless_${tag}`, payload: { n: 5 }, options: { queue: `${tag}-now` } },
+      ];
+      const via = (client: pg.PoolClient) => (driver === "pg" ? client : (foreign(client, sent) as unknown as pg.PoolClient));
+      const tag = driver === "pg" ? "kp" : "kf";
+
+      const rolledBack = await inTransaction((client) => queue.enqueueMany(items(`${tag}rb`), { client: via(client) }), "ROLLBACK");
+      expect(rolledBack.map((r) => r.created)).toEqual([true, true, true, true, true]);
+      expect(await count(`type = 'keyless_${tag}rb'`)).toBe(0);
+      expect(await drain()).toEqual([]);
+
+      const client = await db.pool.connect();
+      try {
+        await client.query("BEGIN");
+        const results = await queue.enqueueMany(items(tag), { client: via(client) });
+        expect(await count(`type = 'keyless_${tag}'`)).toBe(0);
+        await client.query("COMMIT");
+        await waitFor(() => heard.includes(`${tag}-now`) && heard.includes(`${tag}-past`), "the batch's notifications", 10_000);
+        expect((await drain()).sort()).toEqual([`${tag}-now`, `${tag}-past`]);
+        for (const r of results) expect(await queue.getJob(r.job.id)).toEqual(r.job);
+      } finally {
+        client.release();
+      }
+      // Another driver gets plain values, never pg's binary Buffers.
+      if (driver === "another driver") expect(sent.flat().some((v) => Buffer.isBuffer(v))).toBe(false);
+      else expect(sent).toEqual([]);
+    });
+  }
+});
+
+describe("enqueueMany with keys through another driver's client", () => {
+  it("sends plain values, keeps the idempotency rule, and commits with the caller", async () => {
+    const existing = await queue.enqueue("foreign_keyed", { first: true }, { idempotencyKey: "fk-1", queue: "fq" });
+    await drain();
+    const sent: unknown[][] = [];
+    const client = await db.pool.connect();
+    try {
+      const foreign = {
+        query: (text: string, values?: unknown[]) => {
+          sent.push(values ?? []);
+          return client.query(text, values);
+        },
+      } as unknown as pg.PoolClient;
+      await client.query("BEGIN");
+      const results = await queue.enqueueMany(
+        [
+          { type: "foreign_keyed", payload: { n: 1 }, options: { idempotencyKey: "fk-1" } },
+          { type: "foreign_keyed", payload: { n: 2 }, options: { idempotencyKey: "fk-2", queue: "fq", priority: 3 } },
+          { type: "foreign_other", payload: { n: 3 }, options: { delayMs: 60_000, timeoutMs: 50 } },
+          { type: "foreign_keyed", payload: { n: 4 }, options: { idempotencyKey: "fk-2" } },
+          { type: "foreign_other", payload: { n: 5 }, options: { runAt: new Date("2030-01-01T00:00:00Z"), maxAttempts: 9 } },
+        ],
+        { client: foreign },
+      );
+      await client.query("COMMIT");
+      expect(results.map((r) => r.created)).toEqual([false, true, true, false, true]);
+      expect(results[0]!.job).toEqual(existing.job);
+      expect(results[3]!.job).toEqual(results[1]!.job);
+      for (const r of results) expect(await queue.getJob(r.job.id)).toEqual(r.job);
+      expect(sent).toHaveLength(1);
+      expect(sent.flat().some((v) => Buffer.isBuffer(v))).toBe(false);
+      // Only fq got a new job that runs now: default's are delayed or scheduled.
+      await waitFor(() => heard.includes("fq"), "the batch's notification", 10_000);
+      expect(await drain()).toEqual(["fq"]);
+    } finally {
+      client.release();
+    }
+  });
+});
+
 describe("retry", () => {
   it("wakes the job's queue", async () => {
     const { job } = await queue.enqueue("to_retry", {}, { queue: "rq" });

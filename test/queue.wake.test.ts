@@ -1,6 +1,9 @@
 import pg from "pg";
 import { beforeEach, describe, expect, it } from "vitest";
-import type { Queue } from "../src/index.js";
+import { runner } from "../src/db.js";
+import { insertJobs, prepareJob } from "../src/enqueue.js";
+import type { EnqueueOptions, Queue } from "../src/index.js";
+import { WakeDebounce } from "../src/wake-debounce.js";
 import { useTestBed } from "./support/bed.js";
 import { waitFor, type TestSchema } from "./support/db.js";
 
@@ -58,6 +61,54 @@ describe("waking workers from a busy producer", () => {
     } finally {
       await worker.stop();
     }
+  });
+
+  it("wakes only the queues a batch without keys made runnable, from the statement or the trailing NOTIFY", async () => {
+    const channel = `djps:${db.schema}:jobs`;
+    const { client, payloads } = await listen(channel);
+    try {
+      // Calls made together: the first carries the window's NOTIFY, the others leave theirs to the trailing one.
+      const calls = [queue.enqueueMany([{ type: "w", payload: 0, options: { queue: "lead" } }])];
+      for (let i = 0; i < 5; i++) {
+        calls.push(queue.enqueueMany([
+          { type: "w", payload: i, options: { queue: "t-now" } },
+          { type: "w", payload: i, options: { queue: "t-later", delayMs: 60_000 } },
+          { type: "w", payload: i, options: { queue: "t-past", runAt: new Date(Date.now() - 1_000) } },
+          { type: "w", payload: i, options: { queue: "t-future", runAt: new Date(Date.now() + 60_000) } },
+          { type: "w", payload: i, options: { queue: "t-zero", delayMs: 0 } },
+        ]));
+      }
+      await Promise.all(calls);
+      await queue.close(); // flushes the trailing NOTIFY
+      await db.pool.query("SELECT pg_notify($1, 'marker')", [channel]);
+      await waitFor(() => payloads.includes("marker"), "the marker, after every NOTIFY committed before it");
+      // How many NOTIFYs went out depends on timing (one trailing NOTIFY per window
+      // in which calls finished); which queues they named does not.
+      expect(new Set(payloads)).toEqual(new Set(["lead", "t-now", "t-past", "t-zero", "marker"]));
+    } finally {
+      await client.end();
+    }
+  });
+
+  it("a batch left to the trailing NOTIFY names the queues the statement would have", async () => {
+    const sent: string[] = [];
+    const wake = new WakeDebounce(60_000, async (queues) => void sent.push(...queues));
+    expect(wake.lead()).toBe(true); // the window's NOTIFY is spent: the batches below trail
+    const target = { sql: { schema: db.schema, run: runner(db.pool, true) }, channel: `djps:${db.schema}:jobs`, wake, inTransaction: false, binary: true };
+    const job = (queue: string, options: EnqueueOptions) => prepareJob("w", {}, { queue, ...options }, { schemas: new Map(), maxPayloadBytes: 1024 }, "");
+    for (const keyed of [false, true]) {
+      const k = (key: string) => (keyed ? { idempotencyKey: key } : {});
+      await insertJobs(target, [
+        job(`now-${keyed}`, k("a")),
+        job(`later-${keyed}`, { delayMs: 60_000, ...k("b") }),
+        job(`past-${keyed}`, { runAt: new Date(Date.now() - 1_000), ...k("c") }),
+        job(`future-${keyed}`, { runAt: new Date(Date.now() + 60_000), ...k("d") }),
+        job(`mixed-${keyed}`, { runAt: new Date(Date.now() + 60_000), ...k("e") }),
+        job(`mixed-${keyed}`, { delayMs: 0, ...k("f") }),
+      ]);
+    }
+    await wake.flush();
+    expect(sent.sort()).toEqual(["mixed-false", "mixed-true", "now-false", "now-true", "past-false", "past-true"]);
   });
 
   it("enqueues inside a caller's transaction always notify at their commit", async () => {

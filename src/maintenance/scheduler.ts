@@ -3,7 +3,7 @@ import { dueTicks, scheduleFromRow, tickKey } from "../schedule.js";
 import { scheduleList } from "../sql/scheduleList.js";
 import { scheduleTick } from "../sql/scheduleTick.js";
 import { loadTracing, startProducerSpan, tracingUnknown } from "../tracing.js";
-import { uuidv7 } from "../uuid.js";
+import { uuidv7Batch } from "../uuid.js";
 import { parse } from "../validate.js";
 import type { Duty, DutyContext } from "./duty.js";
 
@@ -37,8 +37,8 @@ export function schedulerDuty(ctx: DutyContext, intervalMs: number): SchedulerDu
       const ticks = dueTicks(schedule, now);
       if (ticks.length === 0) continue;
       const span = startProducerSpan(schedule.queue, schedule.type, ticks.length);
-      // Sorted UUIDv7s: the jobs of one pass are claimed in tick order.
-      const ids = ticks.map(() => uuidv7()).sort();
+      // UUIDv7s in ascending order: the jobs of one pass are claimed in tick order.
+      const ids = uuidv7Batch(ticks.length).text;
       const [written] = await scheduleTick(ctx.sql, {
         name: schedule.name,
         queue: schedule.queue,

@@ -87,31 +87,40 @@ const INSERT_KNOWN = new Set(["id", "queue", "run_at", "created_at"]);
  * the other columns only for rows that already existed (`created` false).
  * Of a row just inserted the caller knows everything else, and sending back
  * and parsing payload and timestamps it already had was about a third of a
- * bulk insert's time.
+ * bulk insert's time. `created` is the expression that tells: in a RETURNING
+ * list, `(j.xmax = 0)`, so that new rows are not even copied out of the insert.
  */
-export const insertReturnColumns = (): string =>
+export const insertReturnColumns = (created = "created"): string =>
   JOB_COLUMNS.split(",")
     .map((c) => c.trim())
-    .map((c) => (INSERT_KNOWN.has(c) ? c : `CASE WHEN created THEN NULL ELSE ${c} END AS ${c}`))
-    .concat("created")
+    .map((c) => (INSERT_KNOWN.has(c) ? c : `CASE WHEN ${created} THEN NULL ELSE ${c} END AS ${c}`))
+    .concat(`${created} AS created`)
     .join(", ");
 
 /**
  * The `Job` an enqueue statement returned: built from what was sent for a row
- * it inserted, read from the row for one that existed. The payload is parsed
- * from the text sent, so the job holds a copy of the caller's value (with its
- * key order; the stored jsonb sorts keys).
+ * it inserted, read from the row for one that existed.
  */
 export function jobFromInsert(job: NewJob, row: InsertRow): Job {
   if (!row.created) return jobFromRow(row);
+  return jobCreated(job, row.id, row.run_at, row.created_at);
+}
+
+/**
+ * A job just inserted, from what was sent and what only the server knew: its
+ * id (when the server made it), run time and creation time. The payload is
+ * parsed from the text sent, so the job holds a copy of the caller's value
+ * (with its key order; the stored jsonb sorts keys).
+ */
+export function jobCreated(job: NewJob, id: string, runAt: Date, createdAt: Date): Job {
   return {
-    id: row.id,
+    id,
     queue: job.queue,
     type: job.type,
     payload: JSON.parse(job.payload),
     status: "queued",
     priority: job.priority,
-    runAt: row.run_at,
+    runAt,
     attempts: 0,
     maxAttempts: job.maxAttempts,
     timeoutMs: job.timeoutMs,
@@ -121,8 +130,8 @@ export function jobFromInsert(job: NewJob, row: InsertRow): Job {
     lastError: null,
     errors: [],
     result: null,
-    createdAt: row.created_at,
-    updatedAt: row.created_at,
+    createdAt,
+    updatedAt: createdAt,
     startedAt: null,
     finishedAt: null,
   };
