@@ -90,6 +90,32 @@ describe("stop()", () => {
     never.open();
   });
 
+  it("after releasing a job, waits for its handler's cleanup before it resolves (the process may exit right after)", async () => {
+    let stopped = false;
+    let stoppedBeforeCleanupEnded: boolean | undefined;
+    const worker = bed.worker({
+      careful: async (_p, ctx) => {
+        try {
+          await new Promise((_, reject) => ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason), { once: true }));
+        } finally {
+          // Cleanup that takes a database round trip of a fifth of a second.
+          await db.pool.query("SELECT pg_sleep(0.2)");
+          stoppedBeforeCleanupEnded = stopped;
+        }
+      },
+    });
+    await worker.start();
+    const started = nextEvent(worker, "job:started");
+    const released = nextEvent(worker, "job:released");
+    const { job } = await queue.enqueue("careful", null);
+    await started;
+    await worker.stop({ timeoutMs: 0 });
+    stopped = true;
+    expect((await released).job.id).toBe(job.id);
+    expect(await jobStatus(db.pool, db.schema, job.id)).toBe("queued");
+    expect(stoppedBeforeCleanupEnded).toBe(false);
+  });
+
   it("releases claimed jobs that never started (the prefetch buffer) the same way", async () => {
     const release = gate();
     let started = 0;

@@ -22,6 +22,8 @@ export class Attempt {
   #reason: AbortReason | undefined;
   #controller: AbortController | undefined;
   #reject: ((reason: AbortReason) => void) | undefined;
+  /** The handler's own promise, settled when it returns or throws (which may be after the attempt was cut off). */
+  #handler: Promise<unknown> | undefined;
 
   constructor(readonly job: Job) {}
 
@@ -55,10 +57,19 @@ export class Attempt {
    * nowhere.
    */
   race<T>(running: Promise<T>): Promise<T> {
+    this.#handler = running;
     return new Promise<T>((resolve, reject) => {
       if (this.#reason) reject(this.#reason);
       else this.#reject = reject;
       running.then(resolve, reject);
     });
+  }
+
+  /** Resolves when the handler has returned or thrown, whatever the attempt's verdict. */
+  handlerSettled(): Promise<void> {
+    return this.#handler ? this.#handler.then(
+      () => {},
+      () => {},
+    ) : Promise.resolve();
   }
 }

@@ -7,6 +7,8 @@ import { AbortReason, type Attempt } from "./attempt.js";
 export class Slots {
   readonly #running = new Map<string, Attempt>();
   #drained: (() => void) | undefined;
+  /** Attempts cut off by `abortAll`, whose handlers may still be running their cleanup. */
+  #aborted: Attempt[] = [];
 
   /** The attempts running now, by job id (read-only for the leases). */
   get running(): ReadonlyMap<string, Attempt> {
@@ -35,7 +37,31 @@ export class Slots {
 
   /** Cuts off every running attempt: shutdown passed its grace period (or a second signal came). */
   abortAll(): void {
-    for (const entry of this.#running.values()) entry.abort(new AbortReason("shutdown", "The worker is shutting down"));
+    for (const entry of this.#running.values()) {
+      this.#aborted.push(entry);
+      entry.abort(new AbortReason("shutdown", "The worker is shutting down"));
+    }
+  }
+
+  /**
+   * Waits up to `timeoutMs` for the handlers `abortAll` cut off to return:
+   * their slots were given back at once, but a handler that honours its
+   * signal may still be cleaning up (a `finally` that writes, closes, logs),
+   * and the process may exit as soon as the worker says it stopped. One that
+   * ignores its signal is left behind after `timeoutMs`.
+   */
+  async abortedHandlersSettled(timeoutMs: number): Promise<void> {
+    const aborted = this.#aborted;
+    this.#aborted = [];
+    if (aborted.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(aborted.map((entry) => entry.handlerSettled())),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   /** Resolves true when no attempt is running, or false after `timeoutMs`. */

@@ -52,6 +52,13 @@ const MARK_DELAY_MS = 100;
  * await worker.start();
  * process.on("SIGTERM", () => worker.stop());
  */
+/**
+ * At shutdown, how long a worker waits for handlers it cut off (grace period
+ * passed, or a second signal) to return, so that one honouring its signal can
+ * run its cleanup before the process exits. Their jobs are released already.
+ */
+const ABORTED_CLEANUP_MS = 2000;
+
 export class Worker<S extends JobSchemas = {}, H extends Record<string, unknown> = Record<string, unknown>> extends TypedEmitter<WorkerEvents> {
   /** This worker's id, as stored in `locked_by`. */
   readonly id: string;
@@ -269,6 +276,9 @@ export class Worker<S extends JobSchemas = {}, H extends Record<string, unknown>
       this.#slots.abortAll();
       await this.#slots.allFinished(Infinity);
     }
+    // Jobs released by the grace period or a second signal: their handlers
+    // get a moment to finish their cleanup before the worker says it stopped.
+    await this.#slots.abortedHandlersSettled(ABORTED_CLEANUP_MS);
     await this.#maintainer.stop();
     await Promise.all([this.#leases.stop(), this.#outcomes.close()]);
     await this.#presence.stop();
