@@ -15,17 +15,12 @@
  * those of the producer.
  */
 import pg from "pg";
-import { loadSystem } from "./loadSystem.js";
+import { toolArgs } from "./toolArgs.js";
 import { startServer } from "./server.js";
 import { enqueueInBatches } from "./scenarios/enqueueBulk.js";
 import { preload, timeDrain } from "./scenarios/process.js";
 
-const args = new Map(process.argv.slice(2).map((a) => /^--([a-z]+)=(.*)$/.exec(a)).filter((m) => m !== null).map((m) => [m![1]!, m![2]!]));
-const system = await loadSystem(args.get("system") ?? "djps");
-const config = args.get("config") ?? Object.keys(system.configs)[0]!;
-const jobs = Number(args.get("jobs") ?? 50_000);
-const concurrency = Number(args.get("concurrency") ?? 10);
-const major = Number(args.get("server") ?? 18) as 15 | 18;
+const { args, system, config, jobs, concurrency, major } = await toolArgs(process.argv.slice(2), 50_000);
 const bulk = args.get("scenario") === "enqueue-bulk";
 const batch = Number(args.get("batch") ?? 1000);
 
