@@ -83,6 +83,20 @@ describe("least privilege", () => {
     expect(rows[0].n).toBe(2);
   });
 
+  it("after grant(), the runtime role enqueues from SQL with the schema's enqueue()", async () => {
+    await grant({ connectionString: db.url, schema: db.schema, role });
+    const client = new pg.Client({ connectionString: runtimeUrl });
+    await client.connect();
+    try {
+      const first = await client.query(`SELECT * FROM "${db.schema}".enqueue('from_sql', '{"n": 1}', '{"idempotencyKey": "sql-1"}')`);
+      const again = await client.query(`SELECT * FROM "${db.schema}".enqueue('from_sql', '{"n": 2}', '{"idempotencyKey": "sql-1"}')`);
+      expect(first.rows[0].created).toBe(true);
+      expect(again.rows[0]).toEqual({ id: first.rows[0].id, created: false });
+    } finally {
+      await client.end();
+    }
+  });
+
   it("refuses a hostile role name before connecting", async () => {
     await expect(grant({ connectionString: "postgres://x@127.0.0.1:1/x", role: 'x"; DROP TABLE jobs; --' })).rejects.toBeInstanceOf(ValidationError);
   });
