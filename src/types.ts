@@ -56,6 +56,12 @@ export interface Job<Payload = unknown, Result = unknown> {
    */
   startedAt: Date | null;
   finishedAt: Date | null;
+  /**
+   * What the handler last reported with `ctx.progress()`: a number from 0 to
+   * 100 or a small JSON value; null when it reported none. It stays after the
+   * job finishes, and a retry starts from the value of the attempt before.
+   */
+  progress: unknown;
 }
 
 /** Zod schemas by job type, for typed and validated payloads. */

@@ -49,6 +49,7 @@ describe("enqueue", () => {
       updatedAt: expect.any(Date),
       startedAt: null,
       finishedAt: null,
+      progress: null,
     });
     // Runnable at once: run_at is the insert's own now().
     expect(job.runAt.getTime()).toBe(job.createdAt.getTime());

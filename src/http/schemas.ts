@@ -167,6 +167,7 @@ export const jobResponse = named(
     updatedAt: dateTime,
     startedAt: dateTime.nullable(),
     finishedAt: dateTime.nullable(),
+    progress: z.unknown(),
   }),
   "Job",
   "A job as stored.",

@@ -3,7 +3,7 @@ import type { Job, JobErrorRecord } from "../types.js";
 
 /** The columns every statement returning jobs selects, in the order `jobFromRow` reads them. */
 export const JOB_COLUMNS = `id, queue, type, payload, status, priority, run_at, attempts, max_attempts, timeout_ms,
-  idempotency_key, locked_by, locked_until, last_error, errors, result, created_at, updated_at, started_at, finished_at`;
+  idempotency_key, locked_by, locked_until, last_error, errors, result, created_at, updated_at, started_at, finished_at, progress`;
 
 /** A `jobs` row as `JOB_COLUMNS` selects it and pg parses it. */
 export interface JobRow {
@@ -27,6 +27,7 @@ export interface JobRow {
   updated_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
+  progress: unknown;
 }
 
 /**
@@ -61,6 +62,7 @@ export function jobFromRow(row: JobRow): Job {
     updatedAt: row.updated_at,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
+    progress: row.progress,
   };
 }
 
@@ -134,5 +136,6 @@ export function jobCreated(job: NewJob, id: string, runAt: Date, createdAt: Date
     updatedAt: createdAt,
     startedAt: null,
     finishedAt: null,
+    progress: null,
   };
 }

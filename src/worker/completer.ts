@@ -2,6 +2,7 @@ import { coerceError, DatabaseError } from "../errors.js";
 import { jobComplete, jobCompleted } from "../sql/jobComplete.js";
 import { jobFail } from "../sql/jobFail.js";
 import { jobHeartbeat } from "../sql/jobHeartbeat.js";
+import { jobProgress } from "../sql/jobProgress.js";
 import { jobSnooze } from "../sql/jobSnooze.js";
 import type { Sql } from "../sql/query.js";
 import type { Job } from "../types.js";
@@ -191,6 +192,16 @@ export const startWriter = (sql: Sql, workerId: string, leaseMs: number): BatchW
   async write(unordered) {
     const batch = inIdOrder(unordered);
     const rows = await jobHeartbeat(sql, { ids: ids(batch), attempts: attempts(batch), workerId, leaseMs });
+    const held: Outcome = { kind: "held" };
+    return new Map(rows.map((r) => [r.id, held]));
+  },
+});
+
+/** Writes the latest progress of running jobs (JSON text); a written one comes back `held`. */
+export const progressWriter = (sql: Sql, workerId: string): BatchWriter<string> => ({
+  async write(unordered) {
+    const batch = inIdOrder(unordered);
+    const rows = await jobProgress(sql, { ids: ids(batch), attempts: attempts(batch), values: batch.map((b) => b.data), workerId });
     const held: Outcome = { kind: "held" };
     return new Map(rows.map((r) => [r.id, held]));
   },

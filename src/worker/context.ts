@@ -12,7 +12,13 @@ const snooze = (delayMs: number): never => {
  * The context a handler gets. The signal and the scoped logger are made only
  * if the handler reads them (most short handlers never do).
  */
-export function jobContext(entry: Attempt, workerId: string, parent: Logger, leases: { extend(entry: Attempt): Promise<void> }): JobContext {
+export function jobContext(
+  entry: Attempt,
+  workerId: string,
+  parent: Logger,
+  leases: { extend(entry: Attempt): Promise<void> },
+  progress: { report(entry: Attempt, value: unknown): void },
+): JobContext {
   const job = entry.job;
   let logger: Logger | undefined;
   return {
@@ -27,5 +33,6 @@ export function jobContext(entry: Attempt, workerId: string, parent: Logger, lea
     },
     heartbeat: () => leases.extend(entry),
     snooze,
+    progress: (value) => progress.report(entry, value),
   };
 }

@@ -29,6 +29,16 @@ export interface JobContext<Payload = unknown> {
   heartbeat(): Promise<void>;
   /** Ends this attempt and runs the job again after `delayMs`, without spending an attempt. */
   snooze(delayMs: number): never;
+  /**
+   * Reports how far the job has got: a number from 0 to 100, or a JSON value
+   * of at most 8 KiB (say `{ done: 40, of: 120 }`). Call it as often as you
+   * like: the latest value is written at most every 250 ms, and the value
+   * reported last before the handler returns is written before the outcome.
+   * Readable as `job.progress` (`getJob`, the HTTP API), and emitted as
+   * `job:progress` once written. Throws a `ValidationError` for a value that
+   * cannot be stored.
+   */
+  progress(value: unknown): void;
 }
 
 /** A handler: returns the job's result (any JSON, stored on the job) or throws to fail the attempt. */

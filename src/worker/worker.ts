@@ -23,6 +23,7 @@ import { Notifier } from "./notifier.js";
 import { resolveWorkerOptions, stopOptionsSchema, type ResolvedWorkerOptions } from "./options.js";
 import { Outcomes } from "./outcomes.js";
 import { Presence } from "./presence.js";
+import { Progress } from "./progress.js";
 import { Slots } from "./slots.js";
 import { joinSignals, leaveSignalsWhen, type SignalMember } from "./signals.js";
 import type { Handlers, WorkerOptions } from "./types.js";
@@ -73,6 +74,7 @@ export class Worker<S extends JobSchemas = {}, H extends Record<string, unknown>
   readonly #outcomes: Outcomes;
   readonly #maintainer: Maintainer;
   readonly #presence: Presence;
+  readonly #progress: Progress;
   readonly #duties: { rescue: Duty<RescueResult>; prune: Duty<PruneResult>; schedule: SchedulerDuty };
   #notifier: Notifier | undefined;
   #state: State = "new";
@@ -117,6 +119,15 @@ export class Worker<S extends JobSchemas = {}, H extends Record<string, unknown>
       start: (job, held) => this.#startJob(job, held),
       release: (jobs) => {
         for (const job of jobs) void this.#outcomes.release(job).catch(() => {});
+      },
+      report,
+    });
+    this.#progress = new Progress({
+      sql,
+      workerId: this.id,
+      running: this.#slots.running,
+      written: (job, progress) => {
+        if (this.listens("job:progress")) this.emit("job:progress", { job, progress });
       },
       report,
     });
@@ -280,7 +291,7 @@ export class Worker<S extends JobSchemas = {}, H extends Record<string, unknown>
     // get a moment to finish their cleanup before the worker says it stopped.
     await this.#slots.abortedHandlersSettled(ABORTED_CLEANUP_MS);
     await this.#maintainer.stop();
-    await Promise.all([this.#leases.stop(), this.#outcomes.close()]);
+    await Promise.all([this.#leases.stop(), this.#outcomes.close(), this.#progress.stop()]);
     await this.#presence.stop();
     await this.#notifier?.close();
     if (this.#handle.owned) await this.#handle.pool.end().catch(() => {});
@@ -320,7 +331,7 @@ export class Worker<S extends JobSchemas = {}, H extends Record<string, unknown>
     try {
       const job = entry.job;
       const spec = this.#o.handlers.get(job.type)!;
-      const ctx = jobContext(entry, this.id, this.#logger, this.#leases);
+      const ctx = jobContext(entry, this.id, this.#logger, this.#leases, this.#progress);
       let verdict: Verdict;
       try {
         verdict = tracingOn()
@@ -331,6 +342,8 @@ export class Worker<S extends JobSchemas = {}, H extends Record<string, unknown>
       }
       const durationMs = performance.now() - entry.startedAt;
       this.#freeSlot(entry, durationMs);
+      // The last progress it reported goes in before its outcome.
+      if (this.#progress.waiting(entry)) await this.#progress.settle(entry);
       await this.#outcomes.settle(job, spec, verdict, entry.reason, durationMs);
     } catch (failure) {
       // The last resort: whatever the catches above did not foresee is reported, never unhandled.
