@@ -30,6 +30,8 @@ export type WorkerEvents = {
   "job:lease-lost": { job: Job };
   /** Shutdown passed its timeout and the job was put back to be claimed again. */
   "job:released": { job: Job };
+  /** A job's cancel was requested while it ran here; its handler was cut off and it is `canceled`. */
+  "job:canceled": { job: Job };
   /** A handler's `ctx.progress()` value was written (at most every 250 ms per job). */
   "job:progress": { job: Job; progress: unknown };
   /**

@@ -181,9 +181,18 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
     });
   }
 
-  /** Cancels a queued or failed job. Throws `InvalidStateError` for any other state. */
+  /**
+   * Cancels a job. A queued or failed one is `canceled` at once. A running one
+   * is asked to stop: the call records the request (`cancelRequestedAt`) and
+   * returns the job still `running`; its worker, told by a notification (or
+   * at its next lease extension if it missed it), aborts the handler's
+   * `ctx.signal` with a cancellation reason and writes `canceled`. If the
+   * handler finishes first, the job keeps that outcome instead: it ends
+   * succeeded or canceled, never both. Throws `InvalidStateError` for a
+   * finished job.
+   */
   async cancel(id: string, options: CallOptions = {}): Promise<Job> {
-    return this.#transition(id, options, (sql, jobId) => jobCancel(sql, { id: jobId }), "cancel", CANCELABLE);
+    return this.#transition(id, options, (sql, jobId) => jobCancel(sql, { id: jobId, channel: this.#channel }), "cancel", [...CANCELABLE, "running"]);
   }
 
   /** Puts a failed, dead or canceled job back to `queued`, runnable now. */

@@ -62,6 +62,12 @@ export interface Job<Payload = unknown, Result = unknown> {
    * job finishes, and a retry starts from the value of the attempt before.
    */
   progress: unknown;
+  /**
+   * When `cancel()` was called on the job while it ran: its worker aborts the
+   * handler and the job ends `canceled` (or, if the handler finished first,
+   * as the handler left it). Null otherwise.
+   */
+  cancelRequestedAt: Date | null;
 }
 
 /** Zod schemas by job type, for typed and validated payloads. */

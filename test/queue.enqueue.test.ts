@@ -50,6 +50,7 @@ describe("enqueue", () => {
       startedAt: null,
       finishedAt: null,
       progress: null,
+      cancelRequestedAt: null,
     });
     // Runnable at once: run_at is the insert's own now().
     expect(job.runAt.getTime()).toBe(job.createdAt.getTime());

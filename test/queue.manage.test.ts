@@ -51,7 +51,15 @@ describe("cancel", () => {
     expect(row.finished_at).toEqual(canceled.finishedAt);
   });
 
-  it.each(["running", "succeeded", "dead", "canceled"] as const)("refuses a %s job and leaves it alone", async (status) => {
+  it("asks a running job to stop: records the request, leaves it running, and tells its worker", async () => {
+    const job = await jobIn("running");
+    const requested = await queue.cancel(job.id);
+    expect(requested).toMatchObject({ id: job.id, status: "running", cancelRequestedAt: expect.any(Date), finishedAt: null });
+    // A second request keeps the first time.
+    expect((await queue.cancel(job.id)).cancelRequestedAt).toEqual(requested.cancelRequestedAt);
+  });
+
+  it.each(["succeeded", "dead", "canceled"] as const)("refuses a %s job and leaves it alone", async (status) => {
     const job = await jobIn(status);
     const before = await stored(job.id);
     const error = await queue.cancel(job.id).catch((e) => e);
@@ -59,7 +67,7 @@ describe("cancel", () => {
     expect(error.code).toBe("INVALID_STATE");
     expect(error.status).toBe(status);
     expect(error.jobId).toBe(job.id);
-    expect(error.message).toBe(`Cannot cancel job \`${job.id}\`: it is \`${status}\`, expected one of \`queued\`, \`failed\``);
+    expect(error.message).toBe(`Cannot cancel job \`${job.id}\`: it is \`${status}\`, expected one of \`queued\`, \`failed\`, \`running\``);
     expect(await stored(job.id)).toEqual(before);
   });
 

@@ -112,7 +112,7 @@ describe("the schema version", () => {
       await db.drop();
     }
     expect(rows.map((r) => r.name).sort()).toEqual(
-      ["job_claim", "job_claim", "job_complete", "job_fail", "job_heartbeat", "job_progress", "job_rescue", "job_snooze"],
+      ["job_cancel_requested", "job_cancel_running", "job_claim", "job_claim", "job_complete", "job_extend", "job_fail", "job_heartbeat", "job_progress", "job_rescue", "job_snooze"],
     );
     for (const row of rows) expect(row.config, row.fn).toContain("jit=off");
   });

@@ -26,6 +26,8 @@ export function jobDetail(job: Job): string {
     ["created", time(job.createdAt)],
     ["started", time(job.startedAt)],
     ["finished", time(job.finishedAt)],
+    ...(job.cancelRequestedAt ? [["cancel asked", time(job.cancelRequestedAt)] as [string, string | null]] : []),
+    ...(job.progress !== null && job.progress !== undefined ? [["progress", JSON.stringify(job.progress)] as [string, string]] : []),
     ["key", job.idempotencyKey],
     ["locked by", job.lockedBy],
     ["payload", JSON.stringify(job.payload)],

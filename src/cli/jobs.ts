@@ -123,6 +123,6 @@ export const jobsCommand: Command = commandGroup(
     list,
     byId("show", "Show one job: fields, payload, result, error history", "Shows one job in full, with its error history.", "get"),
     byId("retry", "Put a failed, dead or canceled job back to queued", "Puts a failed, dead or canceled job back to queued, runnable now, with one more attempt if its attempts are used up.", "retry"),
-    byId("cancel", "Cancel a queued or failed job", "Cancels a queued or failed job. A running job cannot be canceled.", "cancel"),
+    byId("cancel", "Cancel a job", "Cancels a queued or failed job at once; a running one is asked to stop (its worker aborts the handler and writes canceled).", "cancel"),
   ],
 );

@@ -235,7 +235,7 @@ export const routes: readonly Route[] = [
   {
     method: "POST",
     path: "/jobs/:id/cancel",
-    summary: "Cancel a queued or failed job",
+    summary: "Cancel a job (a running one: ask its worker to stop it)",
     access: "write",
     params: { id: jobIdParam },
     responses: { 200: { description: "The canceled job.", schema: jobResponse }, ...readErrors, ...notFound, 409: { description: "The job's state does not allow it." } },

@@ -168,6 +168,7 @@ export const jobResponse = named(
     startedAt: dateTime.nullable(),
     finishedAt: dateTime.nullable(),
     progress: z.unknown(),
+    cancelRequestedAt: dateTime.nullable(),
   }),
   "Job",
   "A job as stored.",

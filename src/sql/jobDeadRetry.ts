@@ -16,7 +16,7 @@ export const jobDeadRetry = query<DeadPickParams & { channel: string }, { count:
   "jobDeadRetry",
   (s) => `WITH ${deadPick(s, "$7")}, upd AS (
   UPDATE ${s}.jobs AS j
-  SET status = 'queued', run_at = now(), finished_at = NULL, updated_at = now(),
+  SET status = 'queued', run_at = now(), finished_at = NULL, cancel_requested_at = NULL, updated_at = now(),
       max_attempts = GREATEST(j.max_attempts, j.attempts + 1)
   FROM picked
   WHERE j.id = picked.id

@@ -13,7 +13,7 @@ export const jobRetry = query<{ id: string; channel: string }, JobRow>(
   "jobRetry",
   (s) => `WITH upd AS (
   UPDATE ${s}.jobs
-  SET status = 'queued', run_at = now(), finished_at = NULL, updated_at = now(),
+  SET status = 'queued', run_at = now(), finished_at = NULL, cancel_requested_at = NULL, updated_at = now(),
       max_attempts = GREATEST(max_attempts, attempts + 1)
   WHERE id = $1 AND status IN (${sqlList(RETRYABLE)})
   RETURNING ${JOB_COLUMNS}

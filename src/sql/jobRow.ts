@@ -3,7 +3,7 @@ import type { Job, JobErrorRecord } from "../types.js";
 
 /** The columns every statement returning jobs selects, in the order `jobFromRow` reads them. */
 export const JOB_COLUMNS = `id, queue, type, payload, status, priority, run_at, attempts, max_attempts, timeout_ms,
-  idempotency_key, locked_by, locked_until, last_error, errors, result, created_at, updated_at, started_at, finished_at, progress`;
+  idempotency_key, locked_by, locked_until, last_error, errors, result, created_at, updated_at, started_at, finished_at, progress, cancel_requested_at`;
 
 /** A `jobs` row as `JOB_COLUMNS` selects it and pg parses it. */
 export interface JobRow {
@@ -28,6 +28,7 @@ export interface JobRow {
   started_at: Date | null;
   finished_at: Date | null;
   progress: unknown;
+  cancel_requested_at: Date | null;
 }
 
 /**
@@ -63,6 +64,7 @@ export function jobFromRow(row: JobRow): Job {
     startedAt: row.started_at,
     finishedAt: row.finished_at,
     progress: row.progress,
+    cancelRequestedAt: row.cancel_requested_at,
   };
 }
 
@@ -137,5 +139,6 @@ export function jobCreated(job: NewJob, id: string, runAt: Date, createdAt: Date
     startedAt: null,
     finishedAt: null,
     progress: null,
+    cancelRequestedAt: null,
   };
 }

@@ -2,7 +2,7 @@ import type { Job } from "../types.js";
 
 /** Why a job's signal was aborted. */
 export class AbortReason extends Error {
-  constructor(readonly why: "timeout" | "lease-lost" | "shutdown", message: string) {
+  constructor(readonly why: "timeout" | "lease-lost" | "shutdown" | "canceled", message: string) {
     super(message);
     this.name = why === "timeout" ? "TimeoutError" : "AbortError";
   }

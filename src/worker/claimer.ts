@@ -113,6 +113,13 @@ export class Claimer {
     return jobs;
   }
 
+  /** Takes a job out of the buffer (its cancel was requested before it started); undefined if it is not there. */
+  takeBuffered(jobId: string): Job | undefined {
+    const i = this.#buffer.findIndex((h) => h.job.id === jobId);
+    if (i < 0) return undefined;
+    return this.#buffer.splice(i, 1)[0]!.job;
+  }
+
   /** A slot freed after a handler ran `durationMs`: buffered jobs start in it. */
   slotFreed(durationMs: number): void {
     this.#prefetch.observe(durationMs);

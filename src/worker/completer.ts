@@ -1,4 +1,5 @@
 import { coerceError, DatabaseError } from "../errors.js";
+import { jobCancelRunning } from "../sql/jobCancelRunning.js";
 import { jobComplete, jobCompleted } from "../sql/jobComplete.js";
 import { jobFail } from "../sql/jobFail.js";
 import { jobHeartbeat } from "../sql/jobHeartbeat.js";
@@ -15,6 +16,8 @@ export type Outcome =
   | { kind: "snoozed"; runAt: Date }
   /** The lease was extended (a heartbeat, or the mark that a held job started). */
   | { kind: "held" }
+  /** Canceled: its cancel was requested while it ran. */
+  | { kind: "canceled" }
   /** The row was no longer running under this worker at this attempt: nothing was written. */
   | { kind: "lost" };
 
@@ -179,7 +182,10 @@ export const failWriter = (sql: Sql, workerId: string): BatchWriter<FailData> =>
       permanent: batch.map((b) => b.data.permanent),
       workerId,
     });
-    return new Map(rows.map((r): [string, Outcome] => [r.id, r.status === "dead" ? { kind: "dead" } : { kind: "failed", runAt: r.run_at }]));
+    // `canceled`: its cancel had been requested (see migrations/11_cancel_running.sql).
+    const outcome = (r: (typeof rows)[number]): Outcome =>
+      r.status === "dead" ? { kind: "dead" } : r.status === "canceled" ? { kind: "canceled" } : { kind: "failed", runAt: r.run_at };
+    return new Map(rows.map((r): [string, Outcome] => [r.id, outcome(r)]));
   },
 });
 
@@ -194,6 +200,16 @@ export const startWriter = (sql: Sql, workerId: string, leaseMs: number): BatchW
     const rows = await jobHeartbeat(sql, { ids: ids(batch), attempts: attempts(batch), workerId, leaseMs });
     const held: Outcome = { kind: "held" };
     return new Map(rows.map((r) => [r.id, held]));
+  },
+});
+
+/** Writes `canceled` for jobs whose cancel was requested and whose handler was cut off. */
+export const cancelWriter = (sql: Sql, workerId: string): BatchWriter<null> => ({
+  async write(unordered) {
+    const batch = inIdOrder(unordered);
+    const rows = await jobCancelRunning(sql, { ids: ids(batch), attempts: attempts(batch), workerId });
+    const canceled: Outcome = { kind: "canceled" };
+    return new Map(rows.map((r) => [r.id, canceled]));
   },
 });
 

@@ -58,7 +58,9 @@ export type Verdict =
   | { kind: "fail"; error: Error; permanent: boolean }
   | { kind: "snooze"; delayMs: number }
   /** The attempt was cut off (lease lost, or released at shutdown): write nothing. */
-  | { kind: "abandon" };
+  | { kind: "abandon" }
+  /** The job's cancel was requested and its handler cut off: write `canceled`. */
+  | { kind: "cancel" };
 
 /** The result as JSON text; one that cannot be stored fails the job for good (a retry would do the same). */
 function storableResult(value: unknown): string | null {
@@ -127,6 +129,7 @@ function delayOf(snooze: SnoozeJob): unknown {
 /** What a throw from the handler (or from storing its result) makes of the attempt. */
 function thrownVerdict(attempt: Attempt, thrown: unknown): Verdict {
   const reason = attempt.reason;
+  if (reason instanceof AbortReason && reason.why === "canceled") return { kind: "cancel" };
   if (reason instanceof AbortReason && reason.why !== "timeout") return { kind: "abandon" };
   if (reason instanceof AbortReason) return { kind: "fail", error: reason, permanent: false };
   if (isInstance(thrown, SnoozeJob)) return snoozeVerdict(delayOf(thrown));

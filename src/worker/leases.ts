@@ -1,5 +1,5 @@
 import { coerceError } from "../errors.js";
-import { jobHeartbeat } from "../sql/jobHeartbeat.js";
+import { jobExtend } from "../sql/jobExtend.js";
 import type { Sql } from "../sql/query.js";
 import { Ticker } from "../ticker.js";
 import type { Attempt } from "./attempt.js";
@@ -21,6 +21,8 @@ export interface LeasesOptions {
   running: ReadonlyMap<string, Attempt>;
   /** This worker no longer holds the job of a running attempt. */
   lost(entry: Attempt): void;
+  /** The job of a running attempt had its cancel requested. */
+  canceled(entry: Attempt): void;
   report(error: Error, doing: string): void;
 }
 
@@ -92,8 +94,9 @@ export class Leases {
   async extend(entry: Attempt): Promise<void> {
     if (entry.reason) throw entry.reason;
     const job = entry.job;
-    const rows = await jobHeartbeat(this.#o.sql, { ids: [job.id], attempts: [job.attempts], workerId: this.#o.workerId, leaseMs: this.#o.leaseMs });
+    const rows = await jobExtend(this.#o.sql, { ids: [job.id], attempts: [job.attempts], workerId: this.#o.workerId, leaseMs: this.#o.leaseMs });
     if (rows.length === 0) this.#lostIfRunning(entry);
+    else if (rows[0]!.cancel) this.#canceledIfRunning(entry);
     if (entry.reason) throw entry.reason;
   }
 
@@ -107,17 +110,33 @@ export class Leases {
     if (entries.length === 0) return;
     try {
       const jobs = entries.map((e) => e.job);
-      const rows = await jobHeartbeat(this.#o.sql, {
+      const rows = await jobExtend(this.#o.sql, {
         ids: jobs.map((j) => j.id),
         attempts: jobs.map((j) => j.attempts),
         workerId: this.#o.workerId,
         leaseMs: this.#o.leaseMs,
       });
-      const held = new Set(rows.map((r) => r.id));
-      for (const entry of entries) if (!held.has(entry.job.id)) this.#lostIfRunning(entry);
+      const held = new Map(rows.map((r) => [r.id, r.cancel]));
+      for (const entry of entries) {
+        const cancel = held.get(entry.job.id);
+        if (cancel === undefined) this.#lostIfRunning(entry);
+        else if (cancel) this.#canceledIfRunning(entry);
+      }
     } catch (error) {
       this.#o.report(coerceError(error), "extending leases");
     }
+  }
+
+  /**
+   * Extends every lease now, outside the timer: after the LISTEN connection
+   * came back, so that a cancel requested meanwhile is found at once.
+   */
+  async beatNow(): Promise<void> {
+    await this.#beat();
+  }
+
+  #canceledIfRunning(entry: Attempt): void {
+    if (this.#o.running.get(entry.job.id) === entry) this.#o.canceled(entry);
   }
 
   /** Only an attempt still running here can have lost its lease; one that finished meanwhile may simply have been written already. */

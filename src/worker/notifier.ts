@@ -3,8 +3,8 @@ import { coerceError } from "../errors.js";
 import { listen, unlisten } from "../sql/listen.js";
 
 export interface NotifierHooks {
-  /** A notification for one of our queues arrived (payload: the queue name). */
-  onNotify(queue: string): void;
+  /** A notification arrived: a queue name (work to claim), or `cancel <job id>` (see queue.cancel). */
+  onNotify(payload: string): void;
   /** The LISTEN is in place (again). After a reconnect the caller should look for work it may have missed. */
   onListening(reconnect: boolean): void;
   onError(error: Error): void;

@@ -5,7 +5,7 @@ import type { Sql } from "../sql/query.js";
 import type { Job } from "../types.js";
 import type { AbortReason } from "./attempt.js";
 import { failureNumber, retryDelayMs } from "./backoff.js";
-import { Batcher, completeWriter, failWriter, snoozeWriter, type FailData, type Outcome } from "./completer.js";
+import { Batcher, cancelWriter, completeWriter, failWriter, snoozeWriter, type FailData, type Outcome } from "./completer.js";
 import { failureText, storableFailure, type ResolvedHandler, type Verdict } from "./executor.js";
 
 type Emit = <K extends keyof WorkerEvents>(event: K, data: WorkerEvents[K]) => void;
@@ -38,6 +38,7 @@ export class Outcomes {
   readonly #completes: Batcher<string | null>;
   readonly #fails: Batcher<FailData>;
   readonly #snoozes: Batcher<number>;
+  readonly #cancels: Batcher<null>;
 
   constructor(options: OutcomesOptions) {
     this.#o = options;
@@ -45,6 +46,7 @@ export class Outcomes {
     this.#completes = new Batcher(completeWriter(options.sql, options.workerId), onError);
     this.#fails = new Batcher(failWriter(options.sql, options.workerId), onError);
     this.#snoozes = new Batcher(snoozeWriter(options.sql, options.workerId, options.channel), onError);
+    this.#cancels = new Batcher(cancelWriter(options.sql, options.workerId), onError);
   }
 
   /**
@@ -97,7 +99,14 @@ export class Outcomes {
         return { write: this.#snoozes.push(job, verdict.delayMs), error: undefined };
       case "abandon":
         return { write: reason?.why === "shutdown" ? this.#snoozes.push(job, 0) : undefined, error: undefined };
+      case "cancel":
+        return { write: this.#cancels.push(job, null), error: undefined };
     }
+  }
+
+  /** `canceled`: a job whose cancel was requested before its handler started (it waited in the buffer). */
+  cancel(job: Job): Promise<Outcome> {
+    return this.#cancels.push(job, null);
   }
 
   /** Back to `queued` without spending an attempt: a job whose handler never started, or was cut off by shutdown. */
@@ -129,6 +138,10 @@ export class Outcomes {
         if (kind === "abandon") emit("job:released", { job });
         else emit("job:snoozed", { job, runAt: outcome.runAt });
         return;
+      case "canceled":
+        logger.info({ jobId: job.id, type: job.type, attempt: job.attempts }, "job canceled");
+        emit("job:canceled", { job });
+        return;
       case "held":
         return;
     }
@@ -136,7 +149,7 @@ export class Outcomes {
 
   /** Writes what is pending; gives up on writes that keep failing (their leases pass and the rescuer takes them). */
   async close(): Promise<void> {
-    await Promise.all([this.#completes.close(), this.#fails.close(), this.#snoozes.close()]);
+    await Promise.all([this.#completes.close(), this.#fails.close(), this.#snoozes.close(), this.#cancels.close()]);
   }
 }
 

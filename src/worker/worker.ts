@@ -60,6 +60,9 @@ const MARK_DELAY_MS = 100;
  */
 const ABORTED_CLEANUP_MS = 2000;
 
+/** The payload prefix of a cancel request on the jobs channel (queue names cannot hold a space). */
+const CANCEL_PREFIX = "cancel ";
+
 export class Worker<S extends JobSchemas = {}, H extends Record<string, unknown> = Record<string, unknown>> extends TypedEmitter<WorkerEvents> {
   /** This worker's id, as stored in `locked_by`. */
   readonly id: string;
@@ -104,6 +107,7 @@ export class Worker<S extends JobSchemas = {}, H extends Record<string, unknown>
       markDelayMs: Math.min(MARK_DELAY_MS, Math.floor(Math.min(o.leaseMs, MAX_HOLD_MS) / 10)),
       running: this.#slots.running,
       lost: (entry) => this.#leaseLost(entry),
+      canceled: (entry) => entry.abort(new AbortReason("canceled", "The job was canceled")),
       report,
     });
     this.#claimer = new Claimer({
@@ -250,14 +254,18 @@ export class Worker<S extends JobSchemas = {}, H extends Record<string, unknown>
   #listen(): Notifier {
     const queues = this.#o.queues;
     return new Notifier(this.#handle.pool, this.#o.channel, {
-      onNotify: (queue) => {
-        if (queues === null || queues.includes(queue)) this.#waker.wake(true);
+      onNotify: (payload) => {
+        // `cancel <job id>` (see queue.cancel); anything else is a queue name.
+        if (payload.startsWith(CANCEL_PREFIX)) this.#cancelRequested(payload.slice(CANCEL_PREFIX.length));
+        else if (queues === null || queues.includes(payload)) this.#waker.wake(true);
       },
       onListening: (reconnect) => {
         if (reconnect) this.#logger.info({}, "LISTEN connection restored");
         this.emit("worker:listening", { workerId: this.id, reconnect });
-        // Anything enqueued while we were not listening is found now.
+        // Anything enqueued while we were not listening is found now, and a
+        // cancel requested meanwhile by the next lease extension, sent now.
         this.#waker.wake(true);
+        if (reconnect) void this.#leases.beatNow();
       },
       onError: (error) => this.#report(error, "listening for notifications (reconnecting)"),
     });
@@ -363,6 +371,26 @@ export class Worker<S extends JobSchemas = {}, H extends Record<string, unknown>
       this.#report(coerceError(failure), "starting buffered jobs");
     } finally {
       this.#waker.wake(false);
+    }
+  }
+
+  /**
+   * A cancel was requested for a job: one running here has its handler cut
+   * off (its verdict writes `canceled`); one waiting in the buffer is
+   * canceled without starting.
+   */
+  #cancelRequested(jobId: string): void {
+    const entry = this.#slots.get(jobId);
+    if (entry) {
+      entry.abort(new AbortReason("canceled", "The job was canceled"));
+      return;
+    }
+    const held = this.#claimer.takeBuffered(jobId);
+    if (held) {
+      void this.#outcomes.cancel(held).then(
+        (outcome) => this.#outcomes.announce(held, "cancel", outcome, undefined, 0, undefined),
+        () => {},
+      );
     }
   }
 
