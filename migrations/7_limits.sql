@@ -161,6 +161,7 @@ DECLARE
   v_budget integer := least(p_start, p_limit);
   v_queue text;
   v_take record;
+  v_walk boolean := true;
 BEGIN
   SELECT coalesce(array_agg(name) FILTER (WHERE paused_at IS NOT NULL), '{}'),
          coalesce(array_agg(name ORDER BY name) FILTER (WHERE paused_at IS NULL), '{}')
@@ -178,18 +179,26 @@ BEGIN
     END LOOP;
     -- Limited queues are never claimed by the walk below.
     v_paused := v_paused || v_limited;
+    -- A worker that serves only limited (or paused) queues has nothing more
+    -- to find, and the walk would visit their whole backlog to learn that:
+    -- the claim index does not carry the queue.
+    IF p_queues IS NOT NULL AND p_queues <@ v_paused THEN
+      v_walk := false;
+    END IF;
   END IF;
   -- The next ids in claim order, locked; ARRAY() keeps that order. With the
   -- limited queues' jobs first, the first p_start ids start at once.
-  v_ids := v_ids || ARRAY(
-    SELECT id FROM jobs
-    WHERE status IN ('queued', 'failed') AND run_at <= now()
-      AND (p_queues IS NULL OR queue = ANY(p_queues))
-      AND queue <> ALL(v_paused)
-      AND type = ANY(p_types)
-    ORDER BY priority DESC, run_at, id
-    LIMIT p_limit - cardinality(v_ids)
-    FOR UPDATE SKIP LOCKED);
+  IF v_walk THEN
+    v_ids := v_ids || ARRAY(
+      SELECT id FROM jobs
+      WHERE status IN ('queued', 'failed') AND run_at <= now()
+        AND (p_queues IS NULL OR queue = ANY(p_queues))
+        AND queue <> ALL(v_paused)
+        AND type = ANY(p_types)
+      ORDER BY priority DESC, run_at, id
+      LIMIT p_limit - cardinality(v_ids)
+      FOR UPDATE SKIP LOCKED);
+  END IF;
   RETURN QUERY
   UPDATE jobs AS j
   SET status = 'running', attempts = j.attempts + 1, locked_by = p_worker,

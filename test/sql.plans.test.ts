@@ -102,6 +102,8 @@ async function plansOf(url: string, schema: string, ids: string[], mode: "force_
     claim: as(jobClaim, { queues: null, types: ["noop"], limit: BATCH, start: 10, workerId: "w2", leaseMs: 30_000, holdMs: 5_000 }),
     // With queue `lim` limited (in the same rolled-back transaction): its row locked, its running jobs counted, its rate log written.
     claimLimited: as(jobClaim, { queues: null, types: ["noop"], limit: BATCH, start: BATCH, workerId: "w2", leaseMs: 30_000, holdMs: 5_000 }),
+    // A worker of the limited queue alone: no walk of the other queues after it.
+    claimLimitedOnly: as(jobClaim, { queues: ["lim"], types: ["noop"], limit: 2 * BATCH, start: BATCH, workerId: "w2", leaseMs: 30_000, holdMs: 5_000 }),
     complete: as(jobComplete, { ids, attempts: ones, results: ids.map(() => null), workerId: "w" }),
     completed: as(jobCompleted, { ids }),
     fail: as(jobFail, {
@@ -117,10 +119,9 @@ async function plansOf(url: string, schema: string, ids: string[], mode: "force_
     heartbeat: as(jobHeartbeat, { ids, attempts: ones, workerId: "w", leaseMs: 30_000 }),
     rescue: as(jobRescue, { lockKey: lockKey(`plans:${schema}`), limit: 1000, channel: "chan" }),
   };
-  const setup: Record<string, string> = {
-    claimLimited: `INSERT INTO "${schema}".queues (name, concurrency_limit, rate_limit, rate_interval_ms) VALUES ('lim', 100000, 1000000, 3600000)`,
-  };
-  const expected: Record<string, number> = { claim: BATCH, claimLimited: BATCH, completed: 0, rescue: BATCH };
+  const limit = `INSERT INTO "${schema}".queues (name, concurrency_limit, rate_limit, rate_interval_ms) VALUES ('lim', 100000, 1000000, 3600000)`;
+  const setup: Record<string, string> = { claimLimited: limit, claimLimitedOnly: limit };
+  const expected: Record<string, number> = { claim: BATCH, claimLimited: BATCH, claimLimitedOnly: BATCH, completed: 0, rescue: BATCH };
   const plans: Record<string, LoggedPlan[]> = {};
   try {
     await client.query("LOAD 'auto_explain'");
@@ -137,7 +138,7 @@ async function plansOf(url: string, schema: string, ids: string[], mode: "force_
         const { rows } = await client.query({ name: sql.name, text: sql.text, values: [...values] });
         await client.query("ROLLBACK");
         expect(rows, name).toHaveLength(expected[name] ?? ids.length);
-        if (name === "claimLimited") expect(rows.every((r) => r.queue === "lim" && r.started_at !== null), name).toBe(true);
+        if (name.startsWith("claimLimited")) expect(rows.every((r) => r.queue === "lim" && r.started_at !== null), name).toBe(true);
       }
       plans[name] = notices.map((n) => JSON.parse(n.slice(n.indexOf("{"))) as LoggedPlan);
     }
@@ -187,6 +188,8 @@ describe("statements over lists of ids probe an index per id", () => {
             const limitedQueries = plans.claimLimited!.map((p) => p["Query Text"]).join("\n");
             expect(limitedQueries).toMatch(/count\(\*\)\s+FROM jobs\s+WHERE status = 'running'/);
             expect(limitedQueries).toMatch(/queue = p_queue/);
+            expect(limitedQueries).toMatch(/v_ids := v_ids \|\| ARRAY/);
+            expect(plans.claimLimitedOnly!.map((p) => p["Query Text"]).join("\n")).not.toMatch(/v_ids := v_ids \|\| ARRAY/);
             for (const [name, logged] of Object.entries(plans)) {
               expect(logged.length, `${name}: plans logged`).toBeGreaterThan(0);
               expect(problems(logged), name).toEqual([]);
