@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { Queue, ValidationError } from "../src/index.js";
+import { Metrics, Queue, ValidationError } from "../src/index.js";
 import { useTestBed } from "./support/bed.js";
 import type { TestSchema } from "./support/db.js";
 
@@ -54,6 +54,17 @@ describe("queue limits", () => {
     ]);
     await queue.setLimits("idle", null);
     expect((await queue.stats()).queues.map((q) => [q.queue, q.limits])).toEqual([["a", { concurrency: 3, rate: null }]]);
+  });
+
+  it("show in the metrics", async () => {
+    await queue.setLimits("a", { concurrency: 3, rate: { limit: 100, intervalMs: 1500 } });
+    await queue.setLimits("b", { rate: { limit: 7, intervalMs: 60_000 } });
+    const text = await new Metrics({ queue }).render();
+    expect(text).toContain('djps_queue_concurrency_limit{queue="a"} 3\n');
+    expect(text).not.toContain('djps_queue_concurrency_limit{queue="b"}');
+    expect(text).toContain('djps_queue_rate_limit_jobs{queue="a"} 100\n');
+    expect(text).toContain('djps_queue_rate_limit_interval_seconds{queue="a"} 1.5\n');
+    expect(text).toContain('djps_queue_rate_limit_jobs{queue="b"} 7\n');
   });
 
   it("refuse bad input before any SQL, naming the field", async () => {
