@@ -27,7 +27,10 @@
 --
 -- Completions, failures and snoozes of a limited queue's jobs NOTIFY that
 -- queue on the jobs channel, so workers held back by its limits claim again
--- as soon as capacity frees rather than at their next poll.
+-- as soon as capacity frees rather than at their next poll. Room under a rate
+-- comes back with time, not with an event: a claim that a rate held back
+-- tells its worker when (the wait row of job_claim), and the worker sets a
+-- timer.
 --
 -- docs/flow-control.md describes the guarantees and how limits meet pause,
 -- priorities, retries, schedules, snoozes and the worker's buffer.
@@ -75,10 +78,45 @@ BEGIN
 END
 $$;
 
+-- When a rate-limited queue whose window is full (as of p_at) gets room for
+-- one more start: when enough of its oldest entries have left the window.
+-- Null when it has room now, or no rate limit.
+CREATE FUNCTION queue_rate_free_at(p_queue queues, p_at timestamptz)
+RETURNS timestamptz
+LANGUAGE plpgsql
+SET jit = off
+SET search_path FROM CURRENT
+AS $$
+DECLARE
+  v_window interval := p_queue.rate_interval_ms * interval '1 millisecond';
+  v_excess integer;
+  v_entry record;
+BEGIN
+  IF p_queue.rate_limit IS NULL THEN
+    RETURN NULL;
+  END IF;
+  SELECT coalesce(sum(l.n), 0) - p_queue.rate_limit + 1 INTO v_excess
+  FROM unnest(p_queue.rate_at, p_queue.rate_n) AS l(at, n) WHERE l.at > p_at - v_window;
+  IF v_excess <= 0 THEN
+    RETURN NULL;
+  END IF;
+  -- The log is in time order: the oldest entries leave first.
+  FOR v_entry IN SELECT l.at, l.n FROM unnest(p_queue.rate_at, p_queue.rate_n) AS l(at, n) WHERE l.at > p_at - v_window LOOP
+    v_excess := v_excess - v_entry.n;
+    IF v_excess <= 0 THEN
+      RETURN v_entry.at + v_window;
+    END IF;
+  END LOOP;
+  RETURN NULL;
+END
+$$;
+
 -- Claims up to p_max jobs of one limited queue, all starting now, within its
--- limits. Returns the ids and the start time to record (the rate log's time
--- for a rate-limited queue, so that `started_at` is what the limit counted).
-CREATE FUNCTION queue_claim_limited(p_queue text, p_types text[], p_max integer, OUT ids uuid[], OUT started timestamptz)
+-- limits. Returns the ids, the start time to record (the rate log's time for
+-- a rate-limited queue, so that `started_at` is what the limit counted), and,
+-- when its rate left it fewer than p_max, when the rate gives room again.
+CREATE FUNCTION queue_claim_limited(p_queue text, p_types text[], p_max integer,
+                                    OUT ids uuid[], OUT started timestamptz, OUT rate_free_at timestamptz)
 LANGUAGE plpgsql
 SET enable_seqscan = off
 SET enable_bitmapscan = off
@@ -99,7 +137,11 @@ BEGIN
   -- other workers' claims. Capacity that frees after this look is announced
   -- by a NOTIFY, which brings this worker back.
   SELECT * INTO v_q FROM queues WHERE name = p_queue;
-  IF NOT FOUND OR v_q.paused_at IS NOT NULL OR queue_room(v_q, clock_timestamp(), p_max) <= 0 THEN
+  IF NOT FOUND OR v_q.paused_at IS NOT NULL THEN
+    RETURN;
+  END IF;
+  IF queue_room(v_q, clock_timestamp(), p_max) <= 0 THEN
+    rate_free_at := queue_rate_free_at(v_q, clock_timestamp());
     RETURN;
   END IF;
   -- The row lock: claims of this queue take turns from here to their commit.
@@ -114,6 +156,7 @@ BEGIN
   started := greatest(clock_timestamp(), v_q.rate_at[cardinality(v_q.rate_at)]);
   v_room := queue_room(v_q, started, p_max);
   IF v_room <= 0 THEN
+    rate_free_at := queue_rate_free_at(v_q, started);
     RETURN;
   END IF;
   ids := ARRAY(
@@ -130,7 +173,11 @@ BEGIN
                         WHERE l.at > started - v_q.rate_interval_ms * interval '1 millisecond' ORDER BY l.i) || started,
         rate_n  = ARRAY(SELECT l.n FROM unnest(v_q.rate_at, v_q.rate_n) WITH ORDINALITY AS l(at, n, i)
                         WHERE l.at > started - v_q.rate_interval_ms * interval '1 millisecond' ORDER BY l.i) || cardinality(ids)
-    WHERE q.name = p_queue;
+    WHERE q.name = p_queue
+    RETURNING * INTO v_q;
+    IF cardinality(ids) < p_max THEN
+      rate_free_at := queue_rate_free_at(v_q, started);
+    END IF;
   END IF;
 END
 $$;
@@ -141,8 +188,13 @@ $$;
 -- order, each taking at most what its limits leave; those jobs all start at
 -- once (no buffer for limited queues). The remaining slots and the buffer are
 -- filled from the other queues in claim order, as before.
-CREATE OR REPLACE FUNCTION job_claim(p_queues text[], p_types text[], p_limit integer, p_start integer,
-                                     p_worker text, p_lease_ms double precision, p_hold_ms double precision)
+--
+-- With p_wait, a claim that a rate limit left with free slots also returns
+-- one row that is not a job: every column null except `timeout_ms`, the
+-- milliseconds until the first such queue has room again. Nothing notifies
+-- when a rate window moves on, so the worker sets a timer by it.
+CREATE FUNCTION job_claim(p_queues text[], p_types text[], p_limit integer, p_start integer,
+                          p_worker text, p_lease_ms double precision, p_hold_ms double precision, p_wait boolean)
 RETURNS SETOF jobs
 LANGUAGE plpgsql
 SET enable_seqscan = off
@@ -162,6 +214,8 @@ DECLARE
   v_queue text;
   v_take record;
   v_walk boolean := true;
+  v_free_at timestamptz;
+  v_hint jobs;
 BEGIN
   SELECT coalesce(array_agg(name) FILTER (WHERE paused_at IS NOT NULL), '{}'),
          coalesce(array_agg(name ORDER BY name) FILTER (WHERE paused_at IS NULL), '{}')
@@ -176,6 +230,7 @@ BEGIN
       v_ids := v_ids || v_take.ids;
       v_started := v_started || array_fill(v_take.started, ARRAY[cardinality(v_take.ids)]);
       v_budget := v_budget - cardinality(v_take.ids);
+      v_free_at := least(v_free_at, v_take.rate_free_at);
     END LOOP;
     -- Limited queues are never claimed by the walk below.
     v_paused := v_paused || v_limited;
@@ -199,6 +254,10 @@ BEGIN
       LIMIT p_limit - cardinality(v_ids)
       FOR UPDATE SKIP LOCKED);
   END IF;
+  IF p_wait AND v_free_at IS NOT NULL THEN
+    v_hint.timeout_ms := greatest(1, ceil(extract(epoch FROM v_free_at - clock_timestamp()) * 1000))::integer;
+    RETURN NEXT v_hint;
+  END IF;
   RETURN QUERY
   UPDATE jobs AS j
   SET status = 'running', attempts = j.attempts + 1, locked_by = p_worker,
@@ -211,6 +270,18 @@ BEGIN
 END
 $$;
 
+-- The claim of schema 5 and 6 workers keeps its signature and is now the
+-- claim above without the wait row, so those workers honour limits too.
+CREATE OR REPLACE FUNCTION job_claim(p_queues text[], p_types text[], p_limit integer, p_start integer,
+                                     p_worker text, p_lease_ms double precision, p_hold_ms double precision)
+RETURNS SETOF jobs
+LANGUAGE sql
+SET jit = off
+SET search_path FROM CURRENT
+AS $$
+  SELECT * FROM job_claim(p_queues, p_types, p_limit, p_start, p_worker, p_lease_ms, p_hold_ms, false)
+$$;
+
 -- The claim of workers older than schema 5 keeps its signature and now
 -- passes through the claim above (every job it takes starts at once, as
 -- those workers expect), so it cannot claim past a limit either.
@@ -220,7 +291,7 @@ LANGUAGE sql
 SET jit = off
 SET search_path FROM CURRENT
 AS $$
-  SELECT * FROM job_claim(p_queues, p_types, p_limit, p_limit, p_worker, p_lease_ms, p_lease_ms)
+  SELECT * FROM job_claim(p_queues, p_types, p_limit, p_limit, p_worker, p_lease_ms, p_lease_ms, false)
 $$;
 
 -- Outcomes of a limited queue's jobs wake the workers it held back: one
@@ -337,6 +408,6 @@ BEGIN
 END
 $$;
 
--- Workers of version 6 keep working against this schema: their claim calls
--- the function above, which gives limited queues no buffer.
+-- Workers of version 6 keep working against this schema: their claim passes
+-- through the one above, which gives limited queues no buffer.
 INSERT INTO schema_versions (version, breaking) VALUES (7, false);

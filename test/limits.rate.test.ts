@@ -54,6 +54,17 @@ describe("a rate limit", () => {
     expect(log[0].n).toBeLessThanOrEqual(rate.limit);
   });
 
+  it("wakes held-back workers when the window has room again, without polling", async () => {
+    const rate = { limit: 3, intervalMs: 300 };
+    await queue.setLimits("limited", { rate });
+    // Polls far beyond the test's deadline: only notifications and the claim's own wait hint wake them.
+    for (let i = 0; i < 2; i++) bed.worker({ t: async () => {} }, { concurrency: 4, pollIntervalMs: 600_000 });
+    await Promise.all(bed.workers.map((w) => w.start()));
+    await queue.enqueueMany(Array.from({ length: 15 }, (_, i) => ({ type: "t", payload: i, options: { queue: "limited" } })));
+    await waitFor(async () => (await count("status = 'succeeded'")) === 15, "every job to run, a window at a time", 30_000);
+    expect(await maxStartsPerWindow(db.pool, db.schema, "limited", rate.intervalMs)).toBe(rate.limit);
+  });
+
   it("changes at run time, and removing it lets the backlog drain without waiting for windows", async () => {
     await queue.setLimits("limited", { rate: { limit: 2, intervalMs: 60_000 } });
     const worker = bed.worker({ t: async () => {} }, { concurrency: 10, pollIntervalMs: 60_000 });

@@ -92,6 +92,9 @@ export class Claimer {
   #failures = 0;
   /** After a failed claim, no claim before this time (performance.now). */
   #retryAt = 0;
+  /** Wakes the loop when a rate limit that held back the last claim has room again. */
+  #rateTimer: NodeJS.Timeout | undefined;
+  #rateAt = Infinity;
 
   constructor(options: ClaimerOptions) {
     this.#o = options;
@@ -112,6 +115,7 @@ export class Claimer {
    */
   async stop(): Promise<Job[]> {
     this.#stopping = true;
+    clearTimeout(this.#rateTimer);
     this.#o.waker.wake(false);
     await this.#loop;
     await this.#holdTicker.stop();
@@ -229,7 +233,13 @@ export class Claimer {
     const buffered = this.#buffer.length;
     const releaseAt = sentAt + this.holdMs / 2;
     let started = 0;
+    let jobs = 0;
     for (const row of rows) {
+      if (row.id === null) {
+        this.#wakeForRate(row.timeout_ms);
+        continue;
+      }
+      jobs++;
       const job = jobFromRow(row);
       if (row.trace_context !== null) rememberProducer(job, row.trace_context);
       // The claim started the first `start` jobs (they hold the full
@@ -243,11 +253,28 @@ export class Claimer {
     // Rows come in claim order. A later claim can bring jobs of higher
     // priority than some still buffered from an earlier one: they go first
     // (the sort is stable, so claim order holds within a priority).
-    if (buffered > 0 && rows.length > 0) this.#buffer.sort(byPriority);
+    if (buffered > 0 && jobs > 0) this.#buffer.sort(byPriority);
     this.#fillSlots();
     // A full batch means there may be more waiting.
-    this.#backlog = rows.length === limit;
+    this.#backlog = jobs === limit;
     if (this.#backlog) o.waker.wanted = true;
+  }
+
+  /**
+   * A rate limit left free slots unfilled and has room again in `ms`: claim
+   * then (nothing else would say so). One timer, for the earliest.
+   */
+  #wakeForRate(ms: number): void {
+    const at = performance.now() + ms;
+    if (this.#stopping || at >= this.#rateAt) return;
+    clearTimeout(this.#rateTimer);
+    this.#rateAt = at;
+    this.#rateTimer = setTimeout(() => {
+      this.#rateAt = Infinity;
+      this.#rateTimer = undefined;
+      this.#o.waker.wake(true);
+    }, ms);
+    this.#rateTimer.unref();
   }
 
   /** A claim failed: report it and back off (exponentially, with jitter) before the next. */
