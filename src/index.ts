@@ -1,5 +1,5 @@
 export { Queue } from "./queue.js";
-export type { QueueOptions, CallOptions, EnqueueItem, EnqueueOptions, ListJobsOptions, WorkersOptions } from "./queue.js";
+export type { QueueOptions, CallOptions, EnqueueItem, EnqueueOptions, ListJobsOptions, WorkersOptions, LimitsInput } from "./queue.js";
 export { Worker } from "./worker/worker.js";
 export { Metrics } from "./metrics/metrics.js";
 export type { MetricsOptions } from "./metrics/metrics.js";
@@ -48,6 +48,9 @@ export type {
   EnqueueResult,
   JobPage,
   QueueState,
+  QueueLimits,
+  QueueLimitsState,
+  RateLimit,
   QueueStats,
   QueueStatsEntry,
   RecentCounts,

@@ -205,6 +205,39 @@ export const enqueueItemsSchema = z.array(itemSchema, { error: "an array of { ty
   error: "an array of at most 100000 items",
 });
 
+/** The most jobs a rate limit may allow per interval (each claim within the interval keeps an entry in the queue's row). */
+export const MAX_RATE_LIMIT = 1_000_000;
+/** The longest rate interval: a day. */
+export const MAX_RATE_INTERVAL_MS = 86_400_000;
+
+export const rateLimitSchema = z.strictObject(
+  {
+    /** Jobs that may start in any window of `intervalMs`. */
+    limit: intSchema(1, MAX_RATE_LIMIT),
+    /** The window, in milliseconds. */
+    intervalMs: intSchema(1, MAX_RATE_INTERVAL_MS),
+  },
+  { error: "an object `{ limit, intervalMs }` or null" },
+);
+
+export const limitsSchema = z
+  .strictObject(
+    {
+      /** Jobs of the queue running at once across the cluster; null removes the limit, absent keeps it. */
+      concurrency: intSchema(1, MAX_INT).nullable().optional(),
+      /** Jobs of the queue started per interval across the cluster; null removes the limit, absent keeps it. */
+      rate: rateLimitSchema.nullable().optional(),
+    },
+    { error: "an object `{ concurrency, rate }`, or null to remove every limit" },
+  )
+  .nullable();
+/**
+ * What `queue.setLimits()` takes: `null` removes every limit; in an object, a
+ * field left out keeps its limit and `null` removes it.
+ * @useDeclaredType
+ */
+export type LimitsInput = z.input<typeof limitsSchema>;
+
 export const migrateOptionsSchema = z.strictObject(
   {
     connectionString: connectionSchemaShape.connectionString,

@@ -12,6 +12,7 @@ import {
   enqueueCallSchema,
   enqueueItemsSchema,
   jobIdSchema,
+  limitsSchema,
   listJobsOptionsSchema,
   nameSchema,
   QUEUE_DEFAULTS,
@@ -19,6 +20,7 @@ import {
   type CallOptions,
   type EnqueueItem,
   type EnqueueOptions,
+  type LimitsInput,
   type ListJobsOptions,
   type QueueOptions,
   type WorkersOptions,
@@ -35,6 +37,7 @@ import { jobList, jobListDead } from "./sql/jobList.js";
 import { jobFromRow, type JobRow } from "./sql/jobRow.js";
 import { jobRetry } from "./sql/jobRetry.js";
 import type { Sql } from "./sql/query.js";
+import { queueLimitsList, queueLimitsSet } from "./sql/queueLimits.js";
 import { queuePause, queueResume, queuesPaused } from "./sql/queuePause.js";
 import { queueStats } from "./sql/queueStats.js";
 import { queueWake } from "./sql/queueWake.js";
@@ -43,12 +46,12 @@ import { scheduleList } from "./sql/scheduleList.js";
 import { scheduleUpsert } from "./sql/scheduleUpsert.js";
 import { workerFromRow, workersList } from "./sql/workerPresence.js";
 import { CANCELABLE, RETRYABLE } from "./states.js";
-import { statsFromRows } from "./stats.js";
-import type { EnqueueResult, Job, JobPage, JobSchemas, JobType, PayloadOf, QueueState, QueueStats, WorkerInfo } from "./types.js";
+import { limitsFromRow, statsFromRows } from "./stats.js";
+import type { EnqueueResult, Job, JobPage, JobSchemas, JobType, PayloadOf, QueueLimitsState, QueueState, QueueStats, WorkerInfo } from "./types.js";
 import { parse } from "./validate.js";
 import { WakeDebounce } from "./wake-debounce.js";
 
-export type { CallOptions, EnqueueItem, EnqueueOptions, ListJobsOptions, QueueOptions, WorkersOptions };
+export type { CallOptions, EnqueueItem, EnqueueOptions, LimitsInput, ListJobsOptions, QueueOptions, WorkersOptions };
 
 /** How often one Queue's enqueues may carry a NOTIFY (see `WakeDebounce`). */
 const WAKE_WINDOW_MS = 10;
@@ -238,8 +241,8 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
   }
 
   async #stats(): Promise<QueueStats> {
-    const [rows, paused] = await Promise.all([queueStats(this.#pooled), this.#pausedQueues()]);
-    return statsFromRows(rows, paused);
+    const [rows, paused, limited] = await Promise.all([queueStats(this.#pooled), this.#pausedQueues(), this.#listLimits(null)]);
+    return statsFromRows(rows, paused, limited);
   }
 
   /**
@@ -287,6 +290,57 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
   async workers(options: WorkersOptions = {}): Promise<WorkerInfo[]> {
     const opts = parse(workersOptionsSchema, options, "options");
     return this.#track(async () => (await workersList(this.#pooled, { seenWithinMs: opts.seenWithinMs ?? null })).map(workerFromRow));
+  }
+
+  /**
+   * Sets a queue's cluster-wide limits, persistently; every worker's next
+   * claim honours them, without a restart. `concurrency` caps the queue's
+   * running jobs across every worker and process; `rate` caps the jobs started
+   * in any window of `intervalMs`. A field left out keeps its current limit,
+   * `null` removes it, and `setLimits(name, null)` removes both. Idle workers
+   * are woken at once. Resolves to the queue's limits after the change. See
+   * docs/flow-control.md for the guarantees.
+   * @example
+   * await queue.setLimits("emails", { concurrency: 20, rate: { limit: 100, intervalMs: 1000 } });
+   * await queue.setLimits("emails", { rate: null }); // keep the concurrency limit, drop the rate
+   * await queue.setLimits("emails", null);           // no limits
+   */
+  async setLimits(name: string, limits: LimitsInput): Promise<QueueLimitsState> {
+    const queueName = parse(nameSchema, name, "name");
+    const parsed = parse(limitsSchema, limits, "limits");
+    const setConcurrency = parsed === null || parsed.concurrency !== undefined;
+    const setRate = parsed === null || parsed.rate !== undefined;
+    return this.#track(async () => {
+      const [row] = await queueLimitsSet(this.#pooled, {
+        queue: queueName,
+        setConcurrency,
+        concurrency: parsed?.concurrency ?? null,
+        setRate,
+        rateLimit: parsed?.rate?.limit ?? null,
+        rateIntervalMs: parsed?.rate?.intervalMs ?? null,
+        channel: this.#channel,
+      });
+      return { queue: queueName, ...limitsFromRow(row!) };
+    });
+  }
+
+  /** A queue's limits (both null when it has none). */
+  async getLimits(name: string): Promise<QueueLimitsState> {
+    const queueName = parse(nameSchema, name, "name");
+    return this.#track(async () => {
+      const [state] = await this.#listLimits(queueName);
+      return state ?? { queue: queueName, concurrency: null, rate: null };
+    });
+  }
+
+  /** The queues that have a limit, by name. */
+  async listLimits(): Promise<QueueLimitsState[]> {
+    return this.#track(() => this.#listLimits(null));
+  }
+
+  async #listLimits(queue: string | null): Promise<QueueLimitsState[]> {
+    const rows = await queueLimitsList(this.#pooled, { queue });
+    return rows.map((row) => ({ queue: row.name, ...limitsFromRow(row) }));
   }
 
   /**

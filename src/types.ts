@@ -106,6 +106,25 @@ export interface QueueState {
   pausedAt: Date | null;
 }
 
+/** A rate limit: at most `limit` jobs start in any window of `intervalMs`. */
+export interface RateLimit {
+  limit: number;
+  intervalMs: number;
+}
+
+/** A queue's cluster-wide limits; null means no limit of that kind. */
+export interface QueueLimits {
+  /** Jobs of the queue running at once, across every worker and process. */
+  concurrency: number | null;
+  /** Jobs of the queue started per interval, across every worker and process. */
+  rate: RateLimit | null;
+}
+
+/** A queue's limits, named (`queue.setLimits`, `queue.getLimits`, `queue.listLimits`). */
+export interface QueueLimitsState extends QueueLimits {
+  queue: string;
+}
+
 /**
  * Jobs that reached a final or retry state within a window: succeeded, dead
  * and canceled by their `finishedAt`; failed = jobs whose latest attempt
@@ -125,6 +144,8 @@ export interface QueueStatsEntry {
   counts: StatusCounts;
   total: number;
   paused: boolean;
+  /** Its limits, or null when it has none (see `queue.setLimits`). */
+  limits: QueueLimits | null;
   /** Age in ms of the oldest job that could be claimed now (queued or failed, due); null when none waits. */
   lagMs: number | null;
   lastMinute: RecentCounts;
@@ -133,7 +154,7 @@ export interface QueueStatsEntry {
 
 /** What `stats()` returns. */
 export interface QueueStats {
-  /** One entry per named queue that holds jobs or is paused, sorted by name. */
+  /** One entry per named queue that holds jobs, is paused or is limited, sorted by name. */
   queues: QueueStatsEntry[];
   /** The sums over all queues. */
   totals: StatusCounts;

@@ -1,7 +1,7 @@
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { runner } from "../src/db.js";
-import { jobClaim } from "../src/sql/jobClaim.js";
+import { isClaimedJob, jobClaim } from "../src/sql/jobClaim.js";
 import { jobFromRow } from "../src/sql/jobRow.js";
 import type { Sql } from "../src/sql/query.js";
 import type { Job } from "../src/types.js";
@@ -44,7 +44,7 @@ describe("batch writes of one worker that share jobs", () => {
       await queue.enqueueMany(Array.from({ length: 3000 }, (_, i) => ({ type: "other", payload: i })));
       await db.pool.query(`ANALYZE "${db.schema}".jobs`);
       const pooled = { schema: db.schema, run: runner(db.pool, true) };
-      const claimed = (await jobClaim(pooled, { queues: null, types: [type], limit: BATCH, start: BATCH, workerId: "w", leaseMs: 30_000, holdMs: 30_000 })).map(jobFromRow);
+      const claimed = (await jobClaim(pooled, { queues: null, types: [type], limit: BATCH, start: BATCH, workerId: "w", leaseMs: 30_000, holdMs: 30_000 })).filter(isClaimedJob).map(jobFromRow);
       const ascending = [...claimed].sort((a, b) => (a.id < b.id ? -1 : 1));
       const batch = (jobs: Job[]) => jobs.map((job) => ({ job, data: null }));
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { runner } from "../src/db.js";
-import { jobClaim } from "../src/sql/jobClaim.js";
+import { isClaimedJob, jobClaim } from "../src/sql/jobClaim.js";
 import { jobFromRow } from "../src/sql/jobRow.js";
 import { completeWriter } from "../src/worker/completer.js";
 import { useTestBed } from "./support/bed.js";
@@ -12,7 +12,7 @@ describe("completion writes that are retried", () => {
     const { db, queue } = bed;
     await queue.enqueueMany([{ type: "t", payload: 1 }, { type: "t", payload: 2 }]);
     const sql = { schema: db.schema, run: runner(db.pool, true) };
-    const claimed = (await jobClaim(sql, { queues: null, types: ["t"], limit: 2, start: 2, workerId: "w1", leaseMs: 30_000, holdMs: 30_000 })).map(jobFromRow);
+    const claimed = (await jobClaim(sql, { queues: null, types: ["t"], limit: 2, start: 2, workerId: "w1", leaseMs: 30_000, holdMs: 30_000 })).filter(isClaimedJob).map(jobFromRow);
     const writer = completeWriter(sql, "w1");
     const batch = claimed.map((job) => ({ job, data: JSON.stringify({ ok: job.payload }) }));
 

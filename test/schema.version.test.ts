@@ -105,14 +105,30 @@ describe("the schema version", () => {
     try {
       ({ rows } = await db.pool.query(
         `SELECT p.oid::regprocedure::text AS fn, p.proname AS name, coalesce(p.proconfig, '{}') AS config FROM pg_proc p
-         WHERE p.pronamespace = $1::regnamespace AND p.proname LIKE 'job\\_%'`,
+         WHERE p.pronamespace = $1::regnamespace AND (p.proname LIKE 'job\\_%' OR p.proname LIKE 'queue\\_%')`,
         [db.schema],
       ));
     } finally {
       await db.drop();
     }
     expect(rows.map((r) => r.name).sort()).toEqual(
-      ["job_cancel_requested", "job_cancel_running", "job_claim", "job_claim", "job_complete", "job_extend", "job_fail", "job_heartbeat", "job_progress", "job_rescue", "job_snooze"],
+      [
+        "job_cancel_requested",
+        "job_cancel_running",
+        "job_claim",
+        "job_claim",
+        "job_claim",
+        "job_complete",
+        "job_extend",
+        "job_fail",
+        "job_heartbeat",
+        "job_progress",
+        "job_rescue",
+        "job_snooze",
+        "queue_claim_limited",
+        "queue_rate_free_at",
+        "queue_room",
+      ],
     );
     for (const row of rows) expect(row.config, row.fn).toContain("jit=off");
   });

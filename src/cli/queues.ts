@@ -1,5 +1,6 @@
 import { commandGroup, namingFlags, parseCommandArgs, UsageError, type Command } from "./command.js";
 import { COMMON_FLAGS, COMMON_HELP, COMMON_OPTIONS, output, withQueue } from "./context.js";
+import { limitCommands } from "./limits.js";
 import { table } from "./table.js";
 
 const flagFor: Record<string, string> = { ...COMMON_FLAGS, name: "QUEUE" };
@@ -56,11 +57,12 @@ ${COMMON_HELP}`,
 
 export const queuesCommand: Command = commandGroup(
   "queues",
-  "Pause, resume and list paused queues",
-  "Pausing is cluster-wide and persisted: a paused queue accepts jobs, but no worker claims from it until it is resumed. Running jobs finish.",
+  "Pause, resume and limit queues",
+  "Pausing and limits are cluster-wide and persisted: a paused queue accepts jobs, but no worker claims from it until it is resumed (running jobs finish); a limited queue runs at most so many jobs at once, or starts at most so many per interval.",
   [
     list,
     toggle("pause", "Stop workers claiming from a queue", "Pauses a queue for every worker. Jobs keep being accepted; running jobs finish."),
     toggle("resume", "Let workers claim from a queue again", "Resumes a paused queue and wakes idle workers at once. Resuming a running queue does nothing."),
+    ...limitCommands,
   ],
 );

@@ -24,7 +24,19 @@ import { query } from "./query.js";
  *
  * Besides the job's columns it returns `trace_context`, the producer's trace
  * context (see tracing.ts).
+ *
+ * Limited queues (docs/flow-control.md) are claimed within their limits, for
+ * free slots only. When a rate limit left free slots unfilled, one row is not
+ * a job: `id` null, and `timeout_ms` the milliseconds until the rate has room
+ * again (the database's clock, so no clock skew enters), for the worker's
+ * timer: no event announces that a rate window moved on.
  */
+/** A claimed job, or the row saying when a rate limit has room again. */
+export type ClaimRow = (JobRow & { trace_context: unknown }) | { id: null; timeout_ms: number };
+
+/** Whether a claim row is a job (not the rate limit's wait row). */
+export const isClaimedJob = (row: ClaimRow): row is JobRow & { trace_context: unknown } => row.id !== null;
+
 export const jobClaim = query<
   {
     /** null: every queue. */
@@ -36,11 +48,11 @@ export const jobClaim = query<
     leaseMs: number;
     holdMs: number;
   },
-  JobRow & { trace_context: unknown }
+  ClaimRow
 >(
   "jobClaim",
   (s) => `SELECT ${JOB_COLUMNS}, trace_context
-FROM ${s}.job_claim($1::text[], $2::text[], $3::int, $4::int, $5::text, $6::float8, $7::float8)
+FROM ${s}.job_claim($1::text[], $2::text[], $3::int, $4::int, $5::text, $6::float8, $7::float8, true)
 ORDER BY priority DESC, run_at, id`,
   (p) => [p.queues, p.types, p.limit, p.start, p.workerId, p.leaseMs, p.holdMs],
 );

@@ -82,9 +82,19 @@ export class Claimer {
   #landing: Promise<void> = Promise.resolve();
   /** The last claim came back full: more jobs are waiting. */
   #backlog = false;
+  /**
+   * The last claim started a job in every free slot it asked for, though it
+   * did not fill the buffer. Limited queues (docs/flow-control.md) give jobs
+   * to free slots only, so for them such a claim is as full as a claim can
+   * be: the next free slot claims again rather than waiting to be woken.
+   */
+  #slotsFilled = false;
   #failures = 0;
   /** After a failed claim, no claim before this time (performance.now). */
   #retryAt = 0;
+  /** Wakes the loop when a rate limit that held back the last claim has room again. */
+  #rateTimer: NodeJS.Timeout | undefined;
+  #rateAt = Infinity;
 
   constructor(options: ClaimerOptions) {
     this.#o = options;
@@ -105,6 +115,7 @@ export class Claimer {
    */
   async stop(): Promise<Job[]> {
     this.#stopping = true;
+    clearTimeout(this.#rateTimer);
     this.#o.waker.wake(false);
     await this.#loop;
     await this.#holdTicker.stop();
@@ -160,8 +171,8 @@ export class Claimer {
     const o = this.#o;
     const ahead = this.#slotsStuck ? 0 : this.#prefetch.target();
     if (this.#inFlight === 0) {
-      if (!o.waker.wanted) return undefined;
       const free = o.concurrency - o.running();
+      if (!o.waker.wanted && !(this.#slotsFilled && free > 0)) return undefined;
       const want = free + ahead - this.#buffer.length;
       // Claim when a slot is free, or when the buffer ran below half its target.
       if (want <= 0 || (free <= 0 && this.#buffer.length * 2 >= ahead)) return undefined;
@@ -169,6 +180,7 @@ export class Claimer {
       // With a backlog, the first of two claims takes its share only.
       const limit = this.#backlog && ahead >= PIPELINE_MIN && o.concurrency > 1 ? Math.min(want, start + Math.ceil(ahead / 3)) : want;
       o.waker.wanted = false;
+      this.#slotsFilled = false;
       return { limit, start };
     }
     // A worker of one slot keeps one claim at a time: two claims can lock
@@ -211,7 +223,7 @@ export class Claimer {
       this.#inFlight--;
       this.#requested -= ahead;
       try {
-        if (claimed) this.#land(claimed, limit, sentAt);
+        if (claimed) this.#land(claimed, limit, start, sentAt);
         else this.#failed(failure);
       } catch (error) {
         o.report(coerceError(error), "starting claimed jobs");
@@ -221,29 +233,55 @@ export class Claimer {
   }
 
   /** A claim came back: its jobs start in free slots or wait in the buffer. */
-  #land(rows: Awaited<ReturnType<typeof jobClaim>>, limit: number, sentAt: number): void {
+  #land(rows: Awaited<ReturnType<typeof jobClaim>>, limit: number, start: number, sentAt: number): void {
     const o = this.#o;
     this.#failures = 0;
     this.#retryAt = 0;
     const buffered = this.#buffer.length;
     const releaseAt = sentAt + this.holdMs / 2;
+    let started = 0;
+    let jobs = 0;
     for (const row of rows) {
+      if (row.id === null) {
+        this.#wakeForRate(row.timeout_ms);
+        continue;
+      }
+      jobs++;
       const job = jobFromRow(row);
       if (row.trace_context !== null) rememberProducer(job, row.trace_context);
       // The claim started the first `start` jobs (they hold the full
       // lease); the rest wait in the buffer. When a stop began while the
       // claim was out, every job goes to the buffer, which stop releases.
+      if (job.startedAt !== null) started++;
       if (job.startedAt !== null && !this.#stopping) o.start(job, false);
       else this.#buffer.push({ job, releaseAt });
     }
+    if (start > 0 && started === start) this.#slotsFilled = true;
     // Rows come in claim order. A later claim can bring jobs of higher
     // priority than some still buffered from an earlier one: they go first
     // (the sort is stable, so claim order holds within a priority).
-    if (buffered > 0 && rows.length > 0) this.#buffer.sort(byPriority);
+    if (buffered > 0 && jobs > 0) this.#buffer.sort(byPriority);
     this.#fillSlots();
     // A full batch means there may be more waiting.
-    this.#backlog = rows.length === limit;
+    this.#backlog = jobs === limit;
     if (this.#backlog) o.waker.wanted = true;
+  }
+
+  /**
+   * A rate limit left free slots unfilled and has room again in `ms`: claim
+   * then (nothing else would say so). One timer, for the earliest.
+   */
+  #wakeForRate(ms: number): void {
+    const at = performance.now() + ms;
+    if (this.#stopping || at >= this.#rateAt) return;
+    clearTimeout(this.#rateTimer);
+    this.#rateAt = at;
+    this.#rateTimer = setTimeout(() => {
+      this.#rateAt = Infinity;
+      this.#rateTimer = undefined;
+      this.#o.waker.wake(true);
+    }, ms);
+    this.#rateTimer.unref();
   }
 
   /** A claim failed: report it and back off (exponentially, with jitter) before the next. */
