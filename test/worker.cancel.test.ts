@@ -1,3 +1,4 @@
+import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import type { JobContext } from "../src/index.js";
 import { useTestBed } from "./support/bed.js";
@@ -13,6 +14,21 @@ const bed = useTestBed("wcan", { schemaPerTest: true, worker: { pollIntervalMs: 
 afterEach(() => killAllChildren());
 
 const status = (id: string) => jobStatus(bed.db.pool, bed.db.schema, id);
+
+/** A real pool that counts the claims that came back without a job. */
+class ClaimCountingPool extends pg.Pool {
+  emptyClaims = 0;
+  override query(...args: unknown[]): never {
+    const first = args[0] as string | { text?: string } | undefined;
+    const text = typeof first === "string" ? first : first?.text;
+    const run = () => (super.query as (...a: unknown[]) => Promise<{ rows: Array<{ id: unknown }> }>).apply(this, args);
+    if (!text?.includes(".job_claim(")) return run() as never;
+    return run().then((result) => {
+      if (!result.rows.some((r) => r.id !== null)) this.emptyClaims++;
+      return result;
+    }) as never;
+  }
+}
 
 /** A handler that waits until its signal aborts, and records the reason. */
 function waitsForAbort(reasons: unknown[]) {
@@ -166,6 +182,35 @@ describe("cancel a running job", () => {
     const rescued = await worker.rescueExpired();
     expect(rescued.count).toBe(1);
     expect(await bed.queue.getJob(job.id)).toMatchObject({ status: "canceled", attempts: 1, lockedBy: null, result: null });
+  });
+
+  it("a canceled job of a limited queue frees its place at once for the next job, on another worker", async () => {
+    await bed.queue.setLimits("one-at-a-time", { concurrency: 1 });
+    const reasons: unknown[] = [];
+    const ran: unknown[] = [];
+    const first = bed.worker({ first: waitsForAbort(reasons) });
+    await first.start();
+    const started = nextEvent(first, "job:started");
+    const { job } = await bed.queue.enqueue("first", null, { queue: "one-at-a-time" });
+    await started;
+    await bed.queue.enqueue("second", "next", { queue: "one-at-a-time" });
+    // A worker for the second job, whose claims are counted: the poll is a
+    // minute away, so once its first claim came back empty (the queue is at
+    // its limit), only the cancel's wake-up can start the second job.
+    const pool = new ClaimCountingPool({ connectionString: bed.db.url, max: 6 });
+    try {
+      const second = bed.worker({ second: async (p) => void ran.push(p) }, { pollIntervalMs: 60_000, pool });
+      await second.start();
+      await waitFor(() => pool.emptyClaims > 0, "the second worker's claim to find the queue at its limit");
+      const succeeded = nextEvent(second, "job:succeeded");
+      await bed.queue.cancel(job.id);
+      expect((await succeeded).job.type).toBe("second");
+      expect(ran).toEqual(["next"]);
+      expect(await status(job.id)).toBe("canceled");
+      await second.stop();
+    } finally {
+      await pool.end();
+    }
   });
 
   it("cancels a job running in another process", async () => {

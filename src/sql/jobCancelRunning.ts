@@ -5,7 +5,7 @@ import { query } from "./query.js";
  * Writes `canceled` for running jobs whose cancel was requested and whose
  * handler this worker cut off, fenced on (id, worker id, attempt). Returns
  * the ids written. The statement is the schema's `job_cancel_running`
- * function (migrations/11_cancel_running.sql).
+ * function (migrations/12_cancel_running.sql).
  */
 export const jobCancelRunning = query<{ ids: readonly string[]; attempts: readonly number[]; workerId: string }, { id: string }>(
   "jobCancelRunning",

@@ -5,7 +5,7 @@ import { query } from "./query.js";
  * `jobHeartbeat`, and for each job still held whether its cancel was
  * requested (`queue.cancel()` on a running job): a worker that missed the
  * notification learns of it here. The statement is the schema's `job_extend`
- * function (migrations/11_cancel_running.sql), planned like `job_heartbeat`.
+ * function (migrations/12_cancel_running.sql), planned like `job_heartbeat`.
  */
 export const jobExtend = query<{ ids: readonly string[]; attempts: readonly number[]; workerId: string; leaseMs: number }, { id: string; cancel: boolean }>(
   "jobExtend",

@@ -13,7 +13,7 @@ export interface QueueLimitsRow {
  * only the limits the caller gave (`setConcurrency`, `setRate`); a null value
  * removes that limit. Removing the rate limit forgets the queue's log of recent
  * starts. Every worker's next claim sees the change (see `job_claim` in
- * migrations/12_limits.sql). One NOTIFY on the queue wakes idle workers: a
+ * migrations/11_limits.sql). One NOTIFY on the queue wakes idle workers: a
  * raised or removed limit leaves room they should use now, not at their next
  * poll.
  */

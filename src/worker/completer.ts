@@ -182,7 +182,7 @@ export const failWriter = (sql: Sql, workerId: string): BatchWriter<FailData> =>
       permanent: batch.map((b) => b.data.permanent),
       workerId,
     });
-    // `canceled`: its cancel had been requested (see migrations/11_cancel_running.sql).
+    // `canceled`: its cancel had been requested (see migrations/12_cancel_running.sql).
     const outcome = (r: (typeof rows)[number]): Outcome =>
       r.status === "dead" ? { kind: "dead" } : r.status === "canceled" ? { kind: "canceled" } : { kind: "failed", runAt: r.run_at };
     return new Map(rows.map((r): [string, Outcome] => [r.id, outcome(r)]));

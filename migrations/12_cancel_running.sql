@@ -10,7 +10,7 @@
 ALTER TABLE jobs ADD COLUMN cancel_requested_at timestamptz;
 
 -- job_heartbeat, and whether a cancel was requested for each job. Workers of
--- schema 10 and before keep calling job_heartbeat.
+-- schema 11 and before keep calling job_heartbeat.
 CREATE FUNCTION job_extend(p_ids uuid[], p_attempts integer[], p_worker text, p_lease_ms double precision)
 RETURNS TABLE (id uuid, cancel boolean)
 LANGUAGE plpgsql
@@ -51,14 +51,23 @@ AS $$
 #variable_conflict use_column
 BEGIN
   RETURN QUERY
-  UPDATE jobs AS j
-  SET status = 'canceled', finished_at = now(), started_at = coalesce(j.started_at, now()),
-      locked_by = NULL, locked_until = NULL, updated_at = now()
-  FROM unnest(p_ids, p_attempts) AS u(id, attempt)
-  WHERE j.id = ANY(p_ids) AND j.id = u.id
-    AND j.status = 'running' AND j.locked_by = p_worker AND j.attempts = u.attempt
-    AND j.cancel_requested_at IS NOT NULL
-  RETURNING j.id;
+  WITH done AS (
+    UPDATE jobs AS j
+    SET status = 'canceled', finished_at = now(), started_at = coalesce(j.started_at, now()),
+        locked_by = NULL, locked_until = NULL, updated_at = now()
+    FROM unnest(p_ids, p_attempts) AS u(id, attempt)
+    WHERE j.id = ANY(p_ids) AND j.id = u.id
+      AND j.status = 'running' AND j.locked_by = p_worker AND j.attempts = u.attempt
+      AND j.cancel_requested_at IS NOT NULL
+    RETURNING j.id, j.queue
+  ), wake AS (
+    -- A canceled job frees capacity: wake the workers its queue's limits
+    -- held back, as job_complete does (11_limits.sql).
+    SELECT pg_notify('djps:' || current_schema() || ':jobs', q.name) FROM queues AS q
+    WHERE q.name IN (SELECT done.queue FROM done) AND q.paused_at IS NULL
+      AND (q.concurrency_limit IS NOT NULL OR q.rate_limit IS NOT NULL)
+  )
+  SELECT done.id FROM done WHERE (SELECT count(*) FROM wake) >= 0;
 END
 $$;
 
@@ -87,4 +96,4 @@ CREATE TRIGGER jobs_cancel_requested BEFORE UPDATE ON jobs
   WHEN (OLD.status = 'running' AND OLD.cancel_requested_at IS NOT NULL AND NEW.status IN ('queued', 'failed', 'dead'))
   EXECUTE FUNCTION job_cancel_requested();
 
-INSERT INTO schema_versions (version, breaking) VALUES (11, false);
+INSERT INTO schema_versions (version, breaking) VALUES (12, false);
