@@ -1,9 +1,9 @@
-import pg from "pg";
 import { describe, expect, it } from "vitest";
 import type { Handlers } from "../src/index.js";
 import { waitFor } from "./support/db.js";
 import { gate, jobRow, nextEvent } from "./support/worker.js";
 import { useTestBed } from "./support/bed.js";
+import { StatementCountingPool } from "./support/counting-pool.js";
 
 // The buffer of claimed jobs a worker holds beyond its free slots: jobs in it
 // have not started, hold a short lease of their own, and go back to the queue
@@ -12,24 +12,9 @@ import { useTestBed } from "./support/bed.js";
 
 const bed = useTestBed("wbuf", { worker: { leaseMs: 2000, pollIntervalMs: 50 } });
 
-/** A real pool that counts the claims it has out at once. */
-class ClaimCountingPool extends pg.Pool {
-  inFlight = 0;
-  most = 0;
-  override query(...args: unknown[]): never {
-    const first = args[0] as string | { text?: string } | undefined;
-    const text = typeof first === "string" ? first : first?.text;
-    const run = () => (super.query as (...a: unknown[]) => Promise<unknown>).apply(this, args);
-    if (!text?.includes(".job_claim(")) return run() as never;
-    this.inFlight++;
-    this.most = Math.max(this.most, this.inFlight);
-    return run().finally(() => this.inFlight--) as never;
-  }
-}
-
 /** Runs `total` no-op jobs on one worker of `concurrency` slots; returns how often each ran and the most claims out at once. */
 async function drain(total: number, concurrency: number): Promise<{ runs: Map<string, number>; most: number }> {
-  const pool = new ClaimCountingPool({ connectionString: bed.db.url, max: 8 });
+  const pool = new StatementCountingPool(".job_claim(", { connectionString: bed.db.url, max: 8 });
   try {
     const runs = new Map<string, number>();
     const worker = bed.worker({ quick: async (_p, ctx) => void runs.set(ctx.job.id, (runs.get(ctx.job.id) ?? 0) + 1) }, { concurrency, pool });

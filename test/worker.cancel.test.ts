@@ -1,7 +1,7 @@
-import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import type { JobContext } from "../src/index.js";
 import { useTestBed } from "./support/bed.js";
+import { StatementCountingPool } from "./support/counting-pool.js";
 import { waitFor } from "./support/db.js";
 import { createExecutionsTable, killAllChildren, readExecutions, spawnWorker } from "./support/processes.js";
 import { collect, gate, jobStatus, nextEvent } from "./support/worker.js";
@@ -14,21 +14,6 @@ const bed = useTestBed("wcan", { schemaPerTest: true, worker: { pollIntervalMs: 
 afterEach(() => killAllChildren());
 
 const status = (id: string) => jobStatus(bed.db.pool, bed.db.schema, id);
-
-/** A real pool that counts the claims that came back without a job. */
-class ClaimCountingPool extends pg.Pool {
-  emptyClaims = 0;
-  override query(...args: unknown[]): never {
-    const first = args[0] as string | { text?: string } | undefined;
-    const text = typeof first === "string" ? first : first?.text;
-    const run = () => (super.query as (...a: unknown[]) => Promise<{ rows: Array<{ id: unknown }> }>).apply(this, args);
-    if (!text?.includes(".job_claim(")) return run() as never;
-    return run().then((result) => {
-      if (!result.rows.some((r) => r.id !== null)) this.emptyClaims++;
-      return result;
-    }) as never;
-  }
-}
 
 /** A handler that waits until its signal aborts, and records the reason. */
 function waitsForAbort(reasons: unknown[]) {
@@ -197,11 +182,11 @@ describe("cancel a running job", () => {
     // A worker for the second job, whose claims are counted: the poll is a
     // minute away, so once its first claim came back empty (the queue is at
     // its limit), only the cancel's wake-up can start the second job.
-    const pool = new ClaimCountingPool({ connectionString: bed.db.url, max: 6 });
+    const pool = new StatementCountingPool(".job_claim(", { connectionString: bed.db.url, max: 6 });
     try {
       const second = bed.worker({ second: async (p) => void ran.push(p) }, { pollIntervalMs: 60_000, pool });
       await second.start();
-      await waitFor(() => pool.emptyClaims > 0, "the second worker's claim to find the queue at its limit");
+      await waitFor(() => pool.empty > 0, "the second worker's claim to find the queue at its limit");
       const succeeded = nextEvent(second, "job:succeeded");
       await bed.queue.cancel(job.id);
       expect((await succeeded).job.type).toBe("second");

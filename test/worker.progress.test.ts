@@ -1,7 +1,7 @@
-import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { ValidationError, type JobContext } from "../src/index.js";
 import { useTestBed } from "./support/bed.js";
+import { StatementCountingPool } from "./support/counting-pool.js";
 import { waitFor } from "./support/db.js";
 import { collect, gate, nextEvent } from "./support/worker.js";
 
@@ -9,20 +9,6 @@ import { collect, gate, nextEvent } from "./support/worker.js";
 // the last value kept when the job ends.
 
 const bed = useTestBed("wprog", { schemaPerTest: true, worker: { pollIntervalMs: 50 } });
-
-/** A real pool that counts the progress writes it sends, and those that came back. */
-class ProgressCountingPool extends pg.Pool {
-  writes = 0;
-  written = 0;
-  override query(...args: unknown[]): never {
-    const first = args[0] as string | { text?: string } | undefined;
-    const text = typeof first === "string" ? first : first?.text;
-    const run = () => (super.query as (...a: unknown[]) => Promise<unknown>).apply(this, args);
-    if (!text?.includes(".job_progress(")) return run() as never;
-    this.writes++;
-    return run().finally(() => this.written++) as never;
-  }
-}
 
 describe("ctx.progress()", () => {
   it("stores the latest value on the running job, visible in getJob, and emits job:progress once written", async () => {
@@ -50,7 +36,7 @@ describe("ctx.progress()", () => {
   });
 
   it("writes a tight loop of reports a few times per second, and keeps the last value reported when the job ends", async () => {
-    const pool = new ProgressCountingPool({ connectionString: bed.db.url, max: 6 });
+    const pool = new StatementCountingPool(".job_progress(", { connectionString: bed.db.url, max: 6 });
     try {
       const worker = bed.worker(
         {
@@ -75,8 +61,8 @@ describe("ctx.progress()", () => {
       expect(result as number).toBeGreaterThan(1000);
       expect((await bed.queue.getJob(job.id))!.progress).toBe(100);
       // 600 ms at one write per 250 ms at most, plus the last value before the outcome.
-      expect(pool.writes).toBeGreaterThanOrEqual(1);
-      expect(pool.writes).toBeLessThanOrEqual(5);
+      expect(pool.sent).toBeGreaterThanOrEqual(1);
+      expect(pool.sent).toBeLessThanOrEqual(5);
     } finally {
       await bed.workers.at(-1)?.stop();
       await pool.end();
@@ -109,7 +95,7 @@ describe("ctx.progress()", () => {
   });
 
   it("writes nothing for an attempt this worker no longer holds", async () => {
-    const pool = new ProgressCountingPool({ connectionString: bed.db.url, max: 6 });
+    const pool = new StatementCountingPool(".job_progress(", { connectionString: bed.db.url, max: 6 });
     const hold = gate();
     let ctxOf: JobContext | undefined;
     const worker = bed.worker(
@@ -130,7 +116,7 @@ describe("ctx.progress()", () => {
       // Someone else takes the job over (as a rescue and a new claim would).
       await bed.db.pool.query(`UPDATE "${bed.db.schema}".jobs SET locked_by = 'other', attempts = attempts + 1 WHERE id = $1`, [job.id]);
       ctxOf!.progress(50);
-      await waitFor(() => pool.written === 1, "the progress write to come back");
+      await waitFor(() => pool.done === 1, "the progress write to come back");
       expect((await bed.queue.getJob(job.id))!.progress).toBeNull();
       expect(progressed).toEqual([]);
       hold.open();
