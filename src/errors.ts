@@ -1,3 +1,4 @@
+import type { Job } from "./types.js";
 import { types } from "node:util";
 
 /**
@@ -45,6 +46,32 @@ export class JobNotFoundError extends DjpsError {
   constructor(jobId: string) {
     super("JOB_NOT_FOUND", `No job with id \`${jobId}\``);
     this.jobId = jobId;
+  }
+}
+
+/**
+ * A job that `waitFor` was waiting on ended `dead` or `canceled`. `job` is the
+ * job as it ended, with its error history (`job.errors`, `job.lastError`).
+ */
+export class JobFailedError extends DjpsError {
+  readonly jobId: string;
+  readonly job: Job;
+  constructor(job: Job) {
+    const why = job.status === "canceled" ? "was canceled" : `is dead${job.lastError ? `: ${job.lastError}` : ""}`;
+    super("JOB_FAILED", `Job \`${job.id}\` ${why}`);
+    this.jobId = job.id;
+    this.job = job;
+  }
+}
+
+/** `waitFor` gave up: the job had not finished within `timeoutMs`. `status` is what it was then. */
+export class WaitTimeoutError extends DjpsError {
+  readonly jobId: string;
+  readonly status: string;
+  constructor(jobId: string, timeoutMs: number, status: string) {
+    super("WAIT_TIMEOUT", `Job \`${jobId}\` did not finish within ${timeoutMs} ms (it is \`${status}\`)`);
+    this.jobId = jobId;
+    this.status = status;
   }
 }
 

@@ -1,5 +1,5 @@
 export { Queue } from "./queue.js";
-export type { QueueOptions, CallOptions, EnqueueItem, EnqueueOptions, ListJobsOptions, WorkersOptions, LimitsInput } from "./queue.js";
+export type { QueueOptions, CallOptions, EnqueueItem, EnqueueOptions, ListJobsOptions, WorkersOptions, LimitsInput, WaitOptions } from "./queue.js";
 export { Worker } from "./worker/worker.js";
 export { Metrics } from "./metrics/metrics.js";
 export type { MetricsOptions } from "./metrics/metrics.js";
@@ -30,6 +30,8 @@ export {
   MigrationError,
   JobNotFoundError,
   InvalidStateError,
+  JobFailedError,
+  WaitTimeoutError,
   DatabaseError,
   PermanentJobError,
   SnoozeJob,

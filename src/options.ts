@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Executor } from "./db.js";
-import type { JobSchemas, JobType, PayloadOf } from "./types.js";
+import type { Job, JobSchemas, JobType, PayloadOf } from "./types.js";
 import { JOB_STATUSES } from "./states.js";
 
 /**
@@ -266,3 +266,21 @@ export const workersOptionsSchema = z.strictObject(
  * @useDeclaredType
  */
 export type WorkersOptions = z.input<typeof workersOptionsSchema>;
+
+/** What `queue.waitFor()` accepts. */
+export const waitOptionsSchema = z.strictObject(
+  {
+    /** Give up (reject with a `WaitTimeoutError`) after this many ms. @default no limit */
+    timeoutMs: intSchema(1, MAX_INT).optional(),
+    /** Give up when this signal aborts (reject with its reason). */
+    signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, { error: "an AbortSignal" }).optional(),
+    /** Called with each new `ctx.progress()` value read while waiting. */
+    onProgress: z.custom<(progress: unknown, job: Job) => void>((v) => typeof v === "function", { error: "a function" }).optional(),
+  },
+  { error: "an options object { timeoutMs, signal, onProgress }" },
+);
+/**
+ * Options of `queue.waitFor()`.
+ * @useDeclaredType
+ */
+export type WaitOptions = z.input<typeof waitOptionsSchema>;

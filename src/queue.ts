@@ -3,7 +3,7 @@ import { deadJobFilterSchema, eachDeadBatch, type DeadJobFilter } from "./dead-l
 import { openPool, runner, sendsBinary, type Executor, type PoolHandle } from "./db.js";
 import { CallTracker } from "./call-tracker.js";
 import { insertJob, insertJobs, prepareJob, type EnqueueTarget, type PayloadRules } from "./enqueue.js";
-import { InvalidStateError, JobNotFoundError } from "./errors.js";
+import { ConfigError, InvalidStateError, JobNotFoundError } from "./errors.js";
 import { TypedEmitter, type QueueEvents } from "./events.js";
 import { prune, type PruneResult } from "./maintenance/pruner.js";
 import { pruneAges, pruneOptionsSchema, type PruneOptions } from "./maintenance/retention.js";
@@ -23,6 +23,8 @@ import {
   type LimitsInput,
   type ListJobsOptions,
   type QueueOptions,
+  type WaitOptions,
+  waitOptionsSchema,
   type WorkersOptions,
   workersOptionsSchema,
 } from "./options.js";
@@ -49,9 +51,10 @@ import { CANCELABLE, RETRYABLE } from "./states.js";
 import { limitsFromRow, statsFromRows } from "./stats.js";
 import type { EnqueueResult, Job, JobPage, JobSchemas, JobType, PayloadOf, QueueLimitsState, QueueState, QueueStats, WorkerInfo } from "./types.js";
 import { parse } from "./validate.js";
+import { JobWaits } from "./waits.js";
 import { WakeDebounce } from "./wake-debounce.js";
 
-export type { CallOptions, EnqueueItem, EnqueueOptions, LimitsInput, ListJobsOptions, QueueOptions, WorkersOptions };
+export type { CallOptions, EnqueueItem, EnqueueOptions, LimitsInput, ListJobsOptions, QueueOptions, WaitOptions, WorkersOptions };
 
 /** How often one Queue's enqueues may carry a NOTIFY (see `WakeDebounce`). */
 const WAKE_WINDOW_MS = 10;
@@ -74,6 +77,7 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
   /** The pool's clients send Buffers as binary values (see `sendsBinary`). */
   readonly #binary: boolean;
   readonly #calls = new CallTracker();
+  readonly #waits: JobWaits;
   #closed: Promise<void> | undefined;
 
   constructor(options: QueueOptions<S> = {}) {
@@ -93,6 +97,7 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
     // they must not wait for a pool connection the transaction may itself be
     // holding, nor risk an error that aborts it.
     this.#pooled = { schema: this.#schema, run: checkedFirst(run, this.#handle.pool, this.#schema) };
+    this.#waits = new JobWaits(this.#handle.pool, this.#pooled, this.#channel);
     // The trailing wake-up skips the version check: it only follows an enqueue, which made it.
     const wakeSql: Sql = { schema: this.#schema, run };
     this.#wake = new WakeDebounce(WAKE_WINDOW_MS, async (queues) => {
@@ -201,6 +206,40 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
   /** Puts a failed, dead or canceled job back to `queued`, runnable now. */
   async retry(id: string, options: CallOptions = {}): Promise<Job> {
     return this.#transition(id, options, (sql, jobId) => jobRetry(sql, { id: jobId, channel: this.#channel }), "retry", RETRYABLE);
+  }
+
+  /**
+   * Waits until the job finishes: resolves with it when it `succeeded` (its
+   * `result` included), rejects with a `JobFailedError` (carrying the job and
+   * its error history) when it ends `dead` or `canceled`, with a
+   * `WaitTimeoutError` after `timeoutMs`, or with `signal`'s reason when it
+   * aborts. A job that already finished settles at once. Works whichever
+   * process runs the job: the Queue listens on one connection of its pool,
+   * shared by all its waits, while any wait is pending, and reads the job
+   * again on each notification about it and after a reconnect. `onProgress`
+   * is called with each new `ctx.progress()` value it reads.
+   * @example const job = await queue.waitFor(id, { timeoutMs: 30_000 });
+   */
+  async waitFor(id: string, options: WaitOptions = {}): Promise<Job> {
+    const jobId = parse(jobIdSchema, id, "id");
+    const opts = parse(waitOptionsSchema, options, "options");
+    return this.#track(() => this.#waits.wait(jobId, { timeoutMs: opts.timeoutMs, signal: opts.signal, onProgress: opts.onProgress }));
+  }
+
+  /**
+   * `enqueue`, then `waitFor` the job (or the existing one, for an
+   * idempotency key already used). Resolves with the finished job.
+   * @example const { result } = await queue.enqueueAndWait("resize", { url }, {}, { timeoutMs: 60_000 });
+   */
+  async enqueueAndWait<T extends JobType<S>>(
+    type: T,
+    payload: PayloadOf<S, T>,
+    options: EnqueueOptions & CallOptions = {},
+    wait: WaitOptions = {},
+  ): Promise<Job<PayloadOf<S, T>>> {
+    parse(waitOptionsSchema, wait, "wait");
+    const { job } = await this.enqueue(type, payload, options);
+    return (await this.waitFor(job.id, wait)) as Job<PayloadOf<S, T>>;
   }
 
   /**
@@ -406,7 +445,10 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
   }
 
   async #drain(): Promise<void> {
-    await this.#calls.close();
+    // Refuse new calls first; waits in flight end now rather than hold the close up.
+    const settled = this.#calls.close();
+    await this.#waits.close(new ConfigError("This Queue was closed while waiting for the job"));
+    await settled;
     // A wake-up still owed to workers goes out before the pool ends.
     await this.#wake.flush();
     if (this.#handle.owned) await this.#handle.pool.end();

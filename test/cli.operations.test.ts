@@ -23,7 +23,7 @@ function ok(run: CliRun): string {
   return run.stdout;
 }
 
-function fails(run: CliRun, code: 1 | 2): string {
+function fails(run: CliRun, code: 1 | 2 | 3): string {
   expect(run.code).toBe(code);
   expect(run.stdout).toBe("");
   const first = run.stderr.split("\n")[0]!;
@@ -227,5 +227,27 @@ describe("djps prune", () => {
     });
     expect(fails(await djps("prune", "--status", "queued"), 2)).toMatch(/--status/);
     expect(fails(await djps("prune", "--older-than", "soon"), 2)).toMatch(/--older-than/);
+  });
+});
+
+describe("djps jobs wait", () => {
+  it("waits for a job and exits 0 when it succeeded, 1 when it died, 3 when --timeout passed first", async () => {
+    const worker = new Worker({ ok: async () => "fine", bad: async () => { throw new Error("nope"); } }, { connectionString: db.url, schema: db.schema, pollIntervalMs: 50 });
+    await worker.start();
+    try {
+      const { job } = await queue.enqueue("ok", null);
+      expect(ok(await djps("jobs", "wait", job.id))).toMatch(/^status\s+succeeded$/m);
+      const { job: dead } = await queue.enqueue("bad", null, { maxAttempts: 1 });
+      const died = await djps("jobs", "wait", dead.id, "--json");
+      expect(died.code).toBe(1);
+      expect(JSON.parse(died.stdout).status).toBe("dead");
+      const { job: later } = await queue.enqueue("ok", null, { delayMs: 3_600_000 });
+      expect(fails(await djps("jobs", "wait", later.id, "--timeout", "200ms"), 3)).toMatch(/did not finish within 200 ms \(it is `queued`\)/);
+      expect(fails(await djps("jobs", "wait", later.id, "--timeout", "soon"), 2)).toMatch(/--timeout expects a duration/);
+    } finally {
+      await worker.stop();
+      // Leave the file's schema as the other tests expect it.
+      await db.pool.query(`DELETE FROM "${db.schema}".jobs WHERE type IN ('ok', 'bad')`);
+    }
   });
 });

@@ -125,6 +125,7 @@ describe("the schema version", () => {
         "job_progress",
         "job_rescue",
         "job_snooze",
+        "job_waited_changed",
         "queue_claim_limited",
         "queue_rate_free_at",
         "queue_room",

@@ -1,6 +1,7 @@
-import { JOB_STATUSES, JobNotFoundError, type JobStatus } from "../index.js";
+import { JOB_STATUSES, JobFailedError, JobNotFoundError, type Job, type JobStatus } from "../index.js";
 import { commandGroup, namingFlags, parseCommandArgs, UsageError, type Command } from "./command.js";
 import { COMMON_FLAGS, COMMON_HELP, COMMON_OPTIONS, output, withQueue } from "./context.js";
+import { parseDuration } from "./duration.js";
 import { jobDetail, jobsTable } from "./jobTable.js";
 
 const flagFor: Record<string, string> = {
@@ -115,6 +116,52 @@ ${COMMON_HELP}`,
   };
 }
 
+/** `jobs wait ID [--timeout D]`: waits for the job to finish; exits 0 when it succeeded, 1 when it is dead or canceled. */
+const wait: Command = {
+  name: "wait",
+  summary: "Wait until a job finishes",
+  help: `Usage: djps jobs wait ID [--timeout DURATION] [options]
+
+Waits until the job finishes, then shows it. Exits 0 when it succeeded, 1
+when it ended dead or canceled (or does not exist), 3 when --timeout (e.g.
+30s, 5m) passed first.
+
+Options:
+  --timeout DURATION   give up after this long (default: wait as long as it takes)
+${COMMON_HELP}`,
+  async run(argv) {
+    const command = "jobs wait";
+    const { values, positionals } = parseCommandArgs(command, {
+      args: argv,
+      options: { ...COMMON_OPTIONS, timeout: { type: "string" } },
+      allowPositionals: true,
+    });
+    if (values.help) {
+      console.log(this.help);
+      return 0;
+    }
+    const id = oneId(positionals, command);
+    const timeoutMs = values.timeout === undefined ? undefined : parseDuration(values.timeout, "--timeout", command);
+    const outcome = await namingFlags({ ...flagFor, "options.timeoutMs": "--timeout" }, () =>
+      withQueue(values, async (queue): Promise<{ job: Job; code: number } | { timedOut: string }> => {
+        try {
+          return { job: await queue.waitFor(id, { timeoutMs }), code: 0 };
+        } catch (error) {
+          if (error instanceof JobFailedError) return { job: error.job, code: 1 };
+          if (error instanceof Error && error.name === "WaitTimeoutError") return { timedOut: error.message };
+          throw error;
+        }
+      }),
+    );
+    if ("timedOut" in outcome) {
+      console.error(`djps: ${outcome.timedOut}`);
+      return 3;
+    }
+    output(values.json, outcome.job, () => jobDetail(outcome.job));
+    return outcome.code;
+  },
+};
+
 export const jobsCommand: Command = commandGroup(
   "jobs",
   "List, show, retry and cancel jobs",
@@ -123,6 +170,7 @@ export const jobsCommand: Command = commandGroup(
     list,
     byId("show", "Show one job: fields, payload, result, error history", "Shows one job in full, with its error history.", "get"),
     byId("retry", "Put a failed, dead or canceled job back to queued", "Puts a failed, dead or canceled job back to queued, runnable now, with one more attempt if its attempts are used up.", "retry"),
+    wait,
     byId("cancel", "Cancel a job", "Cancels a queued or failed job at once; a running one is asked to stop (its worker aborts the handler and writes canceled).", "cancel"),
   ],
 );

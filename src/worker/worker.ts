@@ -19,7 +19,7 @@ import { Claimer, MAX_HOLD_MS } from "./claimer.js";
 import { jobContext } from "./context.js";
 import { execute, type Verdict } from "./executor.js";
 import { Leases } from "./leases.js";
-import { Notifier } from "./notifier.js";
+import { Notifier } from "../notifier.js";
 import { resolveWorkerOptions, stopOptionsSchema, type ResolvedWorkerOptions } from "./options.js";
 import { Outcomes } from "./outcomes.js";
 import { Presence } from "./presence.js";
@@ -255,8 +255,10 @@ export class Worker<S extends JobSchemas = {}, H extends Record<string, unknown>
     const queues = this.#o.queues;
     return new Notifier(this.#handle.pool, this.#o.channel, {
       onNotify: (payload) => {
-        // `cancel <job id>` (see queue.cancel); anything else is a queue name.
+        // `cancel <job id>` (see queue.cancel); `job <id>` is for waiters
+        // (see waits.ts); anything else is a queue name (which has no space).
         if (payload.startsWith(CANCEL_PREFIX)) this.#cancelRequested(payload.slice(CANCEL_PREFIX.length));
+        else if (payload.includes(" ")) return;
         else if (queues === null || queues.includes(payload)) this.#waker.wake(true);
       },
       onListening: (reconnect) => {

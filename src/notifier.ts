@@ -1,6 +1,6 @@
 import type pg from "pg";
-import { coerceError } from "../errors.js";
-import { listen, unlisten } from "../sql/listen.js";
+import { coerceError } from "./errors.js";
+import { listen, unlisten } from "./sql/listen.js";
 
 export interface NotifierHooks {
   /** A notification arrived: a queue name (work to claim), or `cancel <job id>` (see queue.cancel). */
