@@ -1,13 +1,13 @@
 import { z } from "zod";
 import { DjpsError, ValidationError } from "../errors.js";
-import { schedulerDuty } from "../maintenance/scheduler.js";
-import { dateSchema, intSchema, nameSchema } from "../options.js";
+import { intSchema, nameSchema } from "../options.js";
 import type { Queue } from "../queue.js";
 import { internalsOf } from "../queue-internals.js";
 import { jobClaim } from "../sql/jobClaim.js";
 import { jobFromRow } from "../sql/jobRow.js";
 import { parse } from "../validate.js";
 import type { Handlers } from "../worker/types.js";
+import type { TestClock } from "./clock.js";
 import { InlineRunner, type JobRun, type RunOutcome } from "./inline.js";
 import { runSettings, runShape } from "./options.js";
 
@@ -24,10 +24,11 @@ const drainOptionsSchema = z.strictObject(
     /** The most runs before `drain` gives up with a `DrainLimitError`. @default 1000 */
     maxRuns: intSchema(1, 1_000_000).optional(),
     /**
-     * First enqueue the due ticks of every schedule, judged at this time (say
-     * `clock.now()`), as `worker.runSchedules(time)` does. @default no schedule pass
+     * A `testClock` whose `runSchedules()` runs first: the jobs of every
+     * schedule tick up to the clock's virtual time are enqueued, then drained.
+     * @default no schedule pass
      */
-    schedulesAt: dateSchema.optional(),
+    clock: z.custom<TestClock>((v) => v !== null && typeof v === "object" && typeof (v as TestClock).runSchedules === "function", { error: "a testClock()" }).optional(),
   },
   { error: "an options object" },
 );
@@ -39,7 +40,7 @@ export type DrainOptions = z.input<typeof drainOptionsSchema>;
 export interface DrainResult {
   runs: JobRun[];
   counts: Record<RunOutcome, number>;
-  /** Jobs the schedule pass enqueued (with `schedulesAt`). */
+  /** Jobs the schedule pass enqueued (with `clock`). */
   scheduled: number;
 }
 
@@ -84,11 +85,7 @@ export async function drain(queue: Queue<any>, handlers: Handlers<any>, options:
     throw new ValidationError("options.types", `Expected \`options.types\` to name job types that have a handler, got \`${missing}\``);
   }
   let scheduled = 0;
-  if (o.schedulesAt) {
-    const noop = () => {};
-    const duty = schedulerDuty({ sql, channel, logger: settings.logger, emit: noop, wake: noop }, 1000);
-    scheduled = (await duty.runAt(o.schedulesAt)).enqueued;
-  }
+  if (o.clock) scheduled = (await o.clock.runSchedules()).enqueued;
   const maxRuns = o.maxRuns ?? DEFAULT_MAX_RUNS;
   const runner = new InlineRunner({ sql, channel, workerId: settings.workerId, leaseMs: settings.leaseMs, logger: settings.logger });
   const runs: JobRun[] = [];
