@@ -33,7 +33,10 @@ const drainOptionsSchema = z.strictObject(
   { error: "an options object" },
 );
 
-/** Options for `drain`. */
+/**
+ * Options for `drain`.
+ * @useDeclaredType
+ */
 export type DrainOptions = z.input<typeof drainOptionsSchema>;
 
 /** What `drain` did: every run in the order it ran, and how many ended each way. */

@@ -25,7 +25,10 @@ const expectationSchema = z.strictObject(
   { error: "an object { type, payload, queue, status }" },
 );
 
-/** What `expectEnqueued` and `expectNotEnqueued` look for. */
+/**
+ * What `expectEnqueued` and `expectNotEnqueued` look for.
+ * @useDeclaredType
+ */
 export type EnqueuedExpectation = z.input<typeof expectationSchema>;
 
 /** The most jobs an assertion reads (and a failure message lists the newest ten of). */

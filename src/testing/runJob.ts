@@ -14,7 +14,10 @@ import { runSettings, runShape } from "./options.js";
 
 const runJobOptionsSchema = z.strictObject(runShape, { error: "an options object" });
 
-/** Options for `runJob`. */
+/**
+ * Options for `runJob`.
+ * @useDeclaredType
+ */
 export type RunJobOptions = z.input<typeof runJobOptionsSchema>;
 
 /** One handler (a function, or a spec `{ handler, schema, timeoutMs, backoff }`), not an object of handlers by type. */
