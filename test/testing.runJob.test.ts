@@ -63,6 +63,9 @@ describe("runJob", () => {
     const { job } = await queue.enqueue("mine", {});
     await expect(runJob(queue, job.id, { theirs: () => 1 })).rejects.toMatchObject({ field: "handler" });
     await expect(runJob(queue, "not-a-uuid", () => 1)).rejects.toMatchObject({ field: "id" });
+    const spec = await runJob(queue, job.id, { handler: () => 1, timeoutMs: 0 }).catch((e: unknown) => e);
+    expect(spec).toMatchObject({ field: "handler.timeoutMs" });
+    expect((spec as Error).message).toMatch(/^Expected `handler.timeoutMs` to be an integer/);
     expect((await queue.getJob(job.id))!).toMatchObject({ status: "queued", attempts: 0 });
   });
 });

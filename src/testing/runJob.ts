@@ -47,7 +47,7 @@ export async function runJob(queue: Queue<any>, id: string, handler: HandlerEntr
   const byType = isSingle(handler) ? undefined : runSettings(handler, o);
   const [found] = await jobGet(sql, { id: jobId });
   if (!found) throw new JobNotFoundError(jobId);
-  const settings = byType ?? runSettings({ [found.type]: handler }, o);
+  const settings = byType ?? singleSettings(found.type, handler, o);
   const spec = settings.handlers.get(found.type);
   if (!spec) throw new ValidationError("handler", `Expected \`handler\` to have a handler for job type \`${found.type}\` (job \`${jobId}\`), got handlers for ${[...settings.handlers.keys()].map((t) => `\`${t}\``).join(", ")}`);
   const [row] = await jobClaimById(sql, { id: jobId, workerId: settings.workerId, leaseMs: settings.leaseMs });
@@ -58,4 +58,16 @@ export async function runJob(queue: Queue<any>, id: string, handler: HandlerEntr
   }
   const runner = new InlineRunner({ sql, channel, workerId: settings.workerId, leaseMs: settings.leaseMs, logger: settings.logger });
   return runner.run(jobFromRow(row), spec);
+}
+
+/** Settings for one handler given alone: a mistake in it is reported at `handler`, not at `handlers.<type>`. */
+function singleSettings(type: string, handler: unknown, options: RunJobOptions) {
+  try {
+    return runSettings({ [type]: handler }, options);
+  } catch (error) {
+    const at = `handlers.${type}`;
+    if (!(error instanceof ValidationError) || !error.field.startsWith(at)) throw error;
+    const field = `handler${error.field.slice(at.length)}`;
+    throw new ValidationError(field, error.message.split(`\`${at}`).join("`handler"));
+  }
 }
