@@ -214,24 +214,26 @@ describe.skipIf(!process.env.DJPS_TEST_PACK)("the packed package", () => {
     expect(index).not.toMatch(/testing\.js/);
     const testing = await readFile(join(dist, "testing.js"), "utf8");
     expect(testing).not.toMatch(/from "djps"|\.\/index\.js/);
-    // The same run in both module systems: a Queue from djps, drained by djps/testing.
+    // The same run in both module systems: a Queue from djps, drained by djps/testing, and
+    // an error thrown by djps/testing is an instance of djps's class (the entries share chunks).
     const script = (load: string) =>
       `${load}\n(async () => {\n` +
       `  const queue = new Queue({ connectionString: process.env.DATABASE_URL, schema: process.env.DJPS_SCHEMA });\n` +
       `  await queue.enqueue("pack_check", { n: 2 });\n` +
       `  await expectEnqueued(queue, { type: "pack_check", payload: { n: 2 } });\n` +
       `  const { runs } = await drain(queue, { pack_check: (p) => p.n * 21 });\n` +
-      `  console.log(runs.map((r) => r.outcome + ":" + JSON.stringify(r.result)).join(","));\n` +
+      `  const missing = await runJob(queue, "00000000-0000-7000-8000-000000000000", () => 1).catch((e) => e);\n` +
+      `  console.log(runs.map((r) => r.outcome + ":" + JSON.stringify(r.result)).join(","), missing instanceof JobNotFoundError);\n` +
       `  await queue.close();\n})();\n`;
-    await writeFile(join(project, "check-testing.mjs"), script('import { Queue } from "djps";\nimport { drain, expectEnqueued } from "djps/testing";'));
+    await writeFile(join(project, "check-testing.mjs"), script('import { Queue, JobNotFoundError } from "djps";\nimport { drain, expectEnqueued, runJob } from "djps/testing";'));
     await writeFile(
       join(project, "check-testing.cjs"),
-      script('const { Queue } = require("djps");\nconst { drain, expectEnqueued } = require("djps/testing");\n' +
+      script('const { Queue, JobNotFoundError } = require("djps");\nconst { drain, expectEnqueued, runJob } = require("djps/testing");\n' +
         'if (Object.keys(require.cache).some((p) => p.endsWith("/djps/dist/index.cjs")) !== true) throw new Error("djps not loaded");'),
     );
     const env = { DATABASE_URL: databaseUrl(), DJPS_SCHEMA: schema };
-    expect((await ok("node", ["check-testing.mjs"], project, 60_000, env)).stdout.trim()).toBe("succeeded:42");
-    expect((await ok("node", ["check-testing.cjs"], project, 60_000, env)).stdout.trim()).toBe("succeeded:42");
+    expect((await ok("node", ["check-testing.mjs"], project, 60_000, env)).stdout.trim()).toBe("succeeded:42 true");
+    expect((await ok("node", ["check-testing.cjs"], project, 60_000, env)).stdout.trim()).toBe("succeeded:42 true");
     const alone = await ok("node", ["-e", "require('djps/testing'); console.log(Object.keys(require.cache).some((p) => p.endsWith('/djps/dist/index.cjs')))"], project);
     expect(alone.stdout.trim()).toBe("false");
   });
