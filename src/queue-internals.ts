@@ -7,9 +7,10 @@ import type { Sql } from "./sql/query.js";
  * Queue's public type: a Queue sets it as a non-enumerable property under
  * this key, so `Queue`'s API and its declarations stay as they are.
  *
- * `Symbol.for`, not `Symbol()`: the CommonJS builds of `djps` and
- * `djps/testing` each carry their own copy of this module, and a Queue made
- * by one must be readable by the other.
+ * `Symbol.for`, not `Symbol()`: the entries share one copy of this module
+ * in both builds, but an application may still load two copies of djps (two
+ * installed versions, or one bundled), and a Queue made by one must be
+ * readable by the other's helpers.
  */
 export const QUEUE_INTERNALS: unique symbol = Symbol.for("djps.queue.internals") as never;
 
