@@ -29,6 +29,7 @@ import {
   workersOptionsSchema,
 } from "./options.js";
 import { defineSchedule, scheduleFromRow, type Schedule, type ScheduleOptions } from "./schedule.js";
+import { attachInternals } from "./queue-internals.js";
 import { jobsChannel, schemaName } from "./schema-name.js";
 import { checkedFirst } from "./schema-version.js";
 import { jobCancel } from "./sql/jobCancel.js";
@@ -98,6 +99,8 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
     // holding, nor risk an error that aborts it.
     this.#pooled = { schema: this.#schema, run: checkedFirst(run, this.#handle.pool, this.#schema) };
     this.#waits = new JobWaits(this.#handle.pool, this.#pooled, this.#channel);
+    // For `djps/testing` (see queue-internals.ts); not part of the Queue's API.
+    attachInternals(this, { sql: this.#pooled, channel: this.#channel });
     // The trailing wake-up skips the version check: it only follows an enqueue, which made it.
     const wakeSql: Sql = { schema: this.#schema, run };
     this.#wake = new WakeDebounce(WAKE_WINDOW_MS, async (queues) => {

@@ -29,12 +29,14 @@ const imports = new Map<string, string[]>(
 const LAYERS: Array<[string, RegExp]> = [
   ["floor", /^(errors|states|types|db|timestamp|logger|ticker|uuid|events|wake-debounce)\.ts$/],
   ["sql", /^sql\//],
-  ["vocabulary", /^(options|validate|payload|schema-name|schema-version|schedule|tracing|dead-letter|stats|enqueue|call-tracker|notifier|waits)\.ts$/],
+  ["vocabulary", /^(options|validate|payload|schema-name|schema-version|schedule|tracing|dead-letter|stats|enqueue|call-tracker|notifier|waits|queue-internals)\.ts$/],
   ["maintenance", /^maintenance\//],
   ["producer and worker", /^(queue\.ts|worker\/)/],
   ["surface", /^(metrics\/|index\.ts|migrate\.ts|grant\.ts)/],
   // The optional HTTP API (`djps/http`): above the surface, loaded only when imported.
   ["http", /^http\//],
+  // The testing helpers (`djps/testing`): beside the HTTP API, loaded only when imported.
+  ["testing", /^testing\//],
   ["cli", /^(cli\.ts|cli\/)/],
 ];
 
@@ -66,16 +68,26 @@ describe("architecture", () => {
     expect(reaching).toEqual([]);
   });
 
-  it("loads no HTTP code from the main entry", () => {
+  const reachedFrom = (entry: string): Set<string> => {
     const reached = new Set<string>();
     const walk = (file: string): void => {
       if (reached.has(file)) return;
       reached.add(file);
       for (const target of imports.get(file) ?? []) walk(target);
     };
-    walk("index.ts");
-    expect([...reached].filter((f) => f.startsWith("http/"))).toEqual([]);
+    walk(entry);
+    return reached;
+  };
+
+  it("loads no HTTP or testing code from the main entry", () => {
+    const reached = reachedFrom("index.ts");
+    expect([...reached].filter((f) => f.startsWith("http/") || f.startsWith("testing/"))).toEqual([]);
     expect(reached.size).toBeGreaterThan(10);
+  });
+
+  it("keeps djps/testing off the main entry and the HTTP API", () => {
+    const reached = reachedFrom("testing/index.ts");
+    expect([...reached].filter((f) => f === "index.ts" || f.startsWith("http/") || f.startsWith("cli"))).toEqual([]);
   });
 
   it("has no import cycles", () => {

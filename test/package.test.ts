@@ -41,6 +41,7 @@ async function copyClone(to: string): Promise<void> {
  * read: were djps typed as `any`, the directive itself would be the error.
  */
 const USER_CODE = `import { Queue, ValidationError, type EnqueueOptions, type Job } from "djps";
+import { drain, expectEnqueued, type DrainResult } from "djps/testing";
 
 const queue = new Queue({ connectionString: "postgres://localhost/app" });
 export const pool = queue.pool;
@@ -51,6 +52,10 @@ export async function find(id: string): Promise<Job | null> {
 }
 // @ts-expect-error poolSize is a number
 new Queue({ poolSize: "ten" });
+export async function drained(): Promise<DrainResult> {
+  await expectEnqueued(queue, { type: "send_email", payload: { to: "a@b.c" } });
+  return drain(queue, { send_email: async (payload) => payload });
+}
 `;
 
 interface Run {
@@ -121,6 +126,10 @@ describe.skipIf(!process.env.DJPS_TEST_PACK)("the packed package", () => {
       "dist/http.cjs",
       "dist/http.d.ts",
       "dist/http.d.cts",
+      "dist/testing.js",
+      "dist/testing.cjs",
+      "dist/testing.d.ts",
+      "dist/testing.d.cts",
       "dist/cli.js",
       "package.json",
       "README.md",
@@ -182,6 +191,8 @@ describe.skipIf(!process.env.DJPS_TEST_PACK)("the packed package", () => {
     // The import and the require condition each reached their own declarations.
     expect(stdout).toContain("node_modules/djps/dist/index.d.ts");
     expect(stdout).toContain("node_modules/djps/dist/index.d.cts");
+    expect(stdout).toContain("node_modules/djps/dist/testing.d.ts");
+    expect(stdout).toContain("node_modules/djps/dist/testing.d.cts");
   });
 
   it("migrates with npx djps migrate", async () => {
@@ -195,6 +206,36 @@ describe.skipIf(!process.env.DJPS_TEST_PACK)("the packed package", () => {
     const version = await ok("npx", ["--no-install", "djps", "--version"], project, 60_000);
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
     expect((await readdir(join(project, "node_modules", "djps", "migrations"))).sort()).toContain("1_init.sql");
+  });
+
+  it("has the testing helpers at djps/testing, which neither load nor are loaded by the main entry, and drain a Queue of djps", async () => {
+    const dist = join(project, "node_modules", "djps", "dist");
+    const index = await readFile(join(dist, "index.js"), "utf8");
+    expect(index).not.toMatch(/testing\.js/);
+    const testing = await readFile(join(dist, "testing.js"), "utf8");
+    expect(testing).not.toMatch(/from "djps"|\.\/index\.js/);
+    // The same run in both module systems: a Queue from djps, drained by djps/testing, and
+    // an error thrown by djps/testing is an instance of djps's class (the entries share chunks).
+    const script = (load: string) =>
+      `${load}\n(async () => {\n` +
+      `  const queue = new Queue({ connectionString: process.env.DATABASE_URL, schema: process.env.DJPS_SCHEMA });\n` +
+      `  await queue.enqueue("pack_check", { n: 2 });\n` +
+      `  await expectEnqueued(queue, { type: "pack_check", payload: { n: 2 } });\n` +
+      `  const { runs } = await drain(queue, { pack_check: (p) => p.n * 21 });\n` +
+      `  const missing = await runJob(queue, "00000000-0000-7000-8000-000000000000", () => 1).catch((e) => e);\n` +
+      `  console.log(runs.map((r) => r.outcome + ":" + JSON.stringify(r.result)).join(","), missing instanceof JobNotFoundError);\n` +
+      `  await queue.close();\n})();\n`;
+    await writeFile(join(project, "check-testing.mjs"), script('import { Queue, JobNotFoundError } from "djps";\nimport { drain, expectEnqueued, runJob } from "djps/testing";'));
+    await writeFile(
+      join(project, "check-testing.cjs"),
+      script('const { Queue, JobNotFoundError } = require("djps");\nconst { drain, expectEnqueued, runJob } = require("djps/testing");\n' +
+        'if (Object.keys(require.cache).some((p) => p.endsWith("/djps/dist/index.cjs")) !== true) throw new Error("djps not loaded");'),
+    );
+    const env = { DATABASE_URL: databaseUrl(), DJPS_SCHEMA: schema };
+    expect((await ok("node", ["check-testing.mjs"], project, 60_000, env)).stdout.trim()).toBe("succeeded:42 true");
+    expect((await ok("node", ["check-testing.cjs"], project, 60_000, env)).stdout.trim()).toBe("succeeded:42 true");
+    const alone = await ok("node", ["-e", "require('djps/testing'); console.log(Object.keys(require.cache).some((p) => p.endsWith('/djps/dist/index.cjs')))"], project);
+    expect(alone.stdout.trim()).toBe("false");
   });
 
   it("serves the HTTP API with djps serve, with a key from npx djps keys create", async () => {

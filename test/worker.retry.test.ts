@@ -12,6 +12,7 @@ import {
   type Worker,
   type WorkerOptions,
 } from "../src/index.js";
+import { drain, testClock } from "../src/testing/index.js";
 import { waitFor, type TestSchema } from "./support/db.js";
 import { useTestBed } from "./support/bed.js";
 import { collect, jobRow, nextEvent } from "./support/worker.js";
@@ -290,9 +291,9 @@ describe("backoff after snoozes", () => {
     expect(row).toMatchObject({ status: "failed", attempts: 6, max_attempts: 8 });
     expect(row.delay_ms).toBe(10_000);
 
-    // The second failure doubles it.
+    // The second failure doubles it. The clock makes the retry due without a wait.
     const again = nextEvent(worker, "job:failed");
-    await makeDue(job.id);
+    expect(await testClock(queue).advance(10_000)).toBeGreaterThanOrEqual(1);
     await again;
     row = await jobRow(db.pool, db.schema, job.id);
     expect(row.attempts).toBe(7);
@@ -416,18 +417,19 @@ describe("results", () => {
   });
 
   it("stores undefined as null and any JSON value as is", async () => {
-    const worker = await startWorker({ nothing: async () => undefined, text: async () => "done", list: async () => [1, { a: null }] });
+    // The results go through the Worker's own execute() and completion writer; drain runs them without waiting.
     const ids = [
       (await queue.enqueue("nothing", null)).job.id,
       (await queue.enqueue("text", null)).job.id,
       (await queue.enqueue("list", null)).job.id,
     ];
-    await waitFor(async () => {
-      const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM "${db.schema}".jobs WHERE id = ANY($1) AND status = 'succeeded'`, [ids]);
-      return rows[0].n === 3;
-    }, "three jobs to succeed");
+    const { runs } = await drain(queue, { nothing: async () => undefined, text: async () => "done", list: async () => [1, { a: null }] });
+    expect(runs.map((r) => [r.job.id, r.outcome, r.result])).toEqual([
+      [ids[0], "succeeded", null],
+      [ids[1], "succeeded", "done"],
+      [ids[2], "succeeded", [1, { a: null }]],
+    ]);
     const results = await Promise.all(ids.map(async (id) => (await jobRow(db.pool, db.schema, id)).result));
     expect(results).toEqual([null, "done", [1, { a: null }]]);
-    void worker;
   });
 });
