@@ -129,7 +129,11 @@ export async function serve(options: ServeOptions = {}): Promise<Serving> {
     close(timeoutMs = 10_000) {
       closing ??= (async () => {
         stopping = true;
-        for (const res of inFlight) if (!res.headersSent) res.setHeader("Connection", "close");
+        for (const res of inFlight) {
+          if (!res.headersSent) res.setHeader("Connection", "close");
+          // The dashboard's event streams never finish on their own: end them (the pages reconnect to another server).
+          else if (String(res.getHeader("Content-Type") ?? "").startsWith("text/event-stream")) res.end();
+        }
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         const timer = setTimeout(() => server.closeAllConnections(), timeoutMs);
