@@ -10,7 +10,8 @@ import { browserMissing, launchBrowser, type TestBrowser } from "./support/brows
 // playwright-core): counts, live updates, actions, a read-only key, hostile
 // values and a server restart. Waits are on selectors and page conditions
 // with deadlines, never sleeps. With DJPS_SCREENSHOTS=1 the tests also
-// write the screenshots in docs/.
+// write the screenshots in docs/. Functions run in the page reach its
+// globals through `globalThis` (this project's types know Node's only).
 
 if (browserMissing) console.warn(`Skipping the dashboard's browser tests. ${browserMissing}`);
 
@@ -24,8 +25,6 @@ let port: number;
 let writer: string;
 let reader: string;
 const problems: string[] = [];
-/** The page's globals, in functions that run in the browser (this project's types know Node's only). */
-const inPage = globalThis as any;
 
 function listen(at = 0): Promise<Server> {
   const handler = createHandler({ queue: bed.queue, liveTiming: { checkMs: 200, minRefreshMs: 100 }, onError: (e) => problems.push(String(e)) });
@@ -65,7 +64,7 @@ describe.skipIf(browserMissing !== null)("the dashboard in a browser", () => {
       // (a Content-Security-Policy violation above all) is a problem.
       if (message.type() === "error" && !/^Failed to load resource|ERR_CONNECTION_REFUSED/.test(message.text())) problems.push(`console: ${message.text()}`);
     });
-    if (key) await page.addInitScript((k) => inPage.sessionStorage.setItem("djps.key", k), key);
+    if (key) await page.addInitScript((k) => (globalThis as any).sessionStorage.setItem("djps.key", k), key);
     await page.goto(`${base}/${hash}`);
     return page;
   }
@@ -83,7 +82,7 @@ describe.skipIf(browserMissing !== null)("the dashboard in a browser", () => {
     await text(page, 'tr[data-queue="emails"] td[data-status="queued"]', /^3$/);
     await text(page, 'tr[data-queue="images"] td[data-status="queued"]', /^2$/);
     await text(page, "#live", "Live");
-    expect(await page.evaluate(() => inPage.sessionStorage.getItem("djps.key"))).toBe(writer);
+    expect(await page.evaluate(() => (globalThis as any).sessionStorage.getItem("djps.key"))).toBe(writer);
     if (SCREENSHOTS) await page.screenshot({ path: "docs/dashboard-overview.png", fullPage: true });
     await page.close();
   });
@@ -91,10 +90,10 @@ describe.skipIf(browserMissing !== null)("the dashboard in a browser", () => {
   it("shows a new job without a reload", async () => {
     const page = await open("#/jobs?queue=live", writer);
     await text(page, ".results", "No jobs match.");
-    await page.evaluate(() => (inPage.stillHere = true));
+    await page.evaluate(() => ((globalThis as any).stillHere = true));
     const { job } = await bed.queue.enqueue("notify", { n: 1 }, { queue: "live" });
     await page.locator(`tr[data-job="${job.id}"]`).waitFor({ timeout: WAIT });
-    expect(await page.evaluate(() => inPage.stillHere)).toBe(true);
+    expect(await page.evaluate(() => (globalThis as any).stillHere)).toBe(true);
     await page.close();
   });
 
@@ -137,11 +136,11 @@ describe.skipIf(browserMissing !== null)("the dashboard in a browser", () => {
     await text(page, "pre.json", "<script>window.pwned = 1</script>");
     await text(page, "pre.message", `<img src=y onerror="window.pwned = 3">`);
     expect(await page.locator("main img, main script").count()).toBe(0);
-    expect(await page.evaluate(() => inPage.pwned)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as any).pwned)).toBeUndefined();
     await page.goto(`${base}/#/dead`);
     await text(page, "table.dead", `<img src=y onerror="window.pwned = 3">`);
     expect(await page.locator("main img, main script").count()).toBe(0);
-    expect(await page.evaluate(() => inPage.pwned)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as any).pwned)).toBeUndefined();
     if (SCREENSHOTS) await page.screenshot({ path: "docs/dashboard-dead.png", fullPage: true });
     await page.close();
   });
@@ -163,7 +162,7 @@ describe.skipIf(browserMissing !== null)("the dashboard in a browser", () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.locator("table.queues").waitFor({ timeout: WAIT });
     // Wide tables scroll inside their own box; the page itself does not scroll sideways.
-    expect(await page.evaluate(() => inPage.document.documentElement.scrollWidth - inPage.document.documentElement.clientWidth)).toBe(0);
+    expect(await page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth - (globalThis as any).document.documentElement.clientWidth)).toBe(0);
     if (SCREENSHOTS) await page.screenshot({ path: "docs/dashboard-phone.png" });
     await page.close();
   });
