@@ -29,6 +29,8 @@ export interface ServeOptions {
   maxBodyBytes?: number;
   /** See `createHandler`. @default 10000 */
   bodyTimeoutMs?: number;
+  /** Serve the dashboard at the base path (see `createHandler`). @default true */
+  dashboard?: boolean;
   /** Called with each unexpected error. */
   onError?: (error: unknown) => void;
 }
@@ -57,6 +59,7 @@ const serveOptionsSchema = z.strictObject(
     poolSize: intSchema(1, 1000).optional(),
     maxBodyBytes: intSchema(1, MAX_INT).optional(),
     bodyTimeoutMs: intSchema(1, MAX_INT).optional(),
+    dashboard: z.boolean({ error: "a boolean" }).optional(),
     onError: z.custom<(error: unknown) => void>((v) => typeof v === "function", { error: "a function" }).optional(),
   },
   { error: "an options object" },
@@ -91,6 +94,7 @@ export async function serve(options: ServeOptions = {}): Promise<Serving> {
     basePath: opts.basePath,
     maxBodyBytes: opts.maxBodyBytes,
     bodyTimeoutMs,
+    dashboard: opts.dashboard,
     onError: opts.onError ? (error) => opts.onError!(error) : undefined,
   });
   let stopping = false;
