@@ -76,7 +76,7 @@ const handlerOptionsSchema = z.strictObject(
     dashboard: z.boolean({ error: "a boolean" }).optional(),
     onError: z.custom<(error: unknown, req: IncomingMessage) => void>((v) => typeof v === "function", { error: "a function" }).optional(),
     liveTiming: z
-      .strictObject({ checkMs: intSchema(1, MAX_INT).optional(), minRefreshMs: intSchema(0, MAX_INT).optional(), pingMs: intSchema(1, MAX_INT).optional(), maxStreamMs: intSchema(1, MAX_INT).optional() })
+      .strictObject({ checkMs: intSchema(1, MAX_INT).optional(), minRefreshMs: intSchema(0, MAX_INT).optional(), throughputMs: intSchema(0, MAX_INT).optional(), pingMs: intSchema(1, MAX_INT).optional(), maxStreamMs: intSchema(1, MAX_INT).optional() })
       .optional(),
   },
   { error: "an options object { queue, basePath, auth, maxBodyBytes, bodyTimeoutMs, dashboard, onError }" },

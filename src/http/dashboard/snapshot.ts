@@ -27,11 +27,15 @@ export interface Snapshot {
 /** The minutes of the throughput chart: the current one and the 59 before it. */
 const MINUTES = 60;
 
-/** Reads the statistics, the workers and the last hour's throughput, at once. */
-export async function readSnapshot(queue: Queue): Promise<Snapshot> {
+/**
+ * Reads the statistics, the workers and the last hour's throughput, at once;
+ * or, given the throughput of a recent snapshot, keeps it (it changes by the
+ * minute, and costs a pass over the table like the statistics do).
+ */
+export async function readSnapshot(queue: Queue, throughput?: ThroughputRow[]): Promise<Snapshot> {
   const sql: Sql = { schema: queue.schema, run: runner(queue.pool, true) };
-  const [stats, workers, throughput] = await Promise.all([queue.stats(), queue.workers(), jobThroughput(sql)]);
-  return { stats, workers, throughput, at: new Date() };
+  const [stats, workers, rows] = await Promise.all([queue.stats(), queue.workers(), throughput ?? jobThroughput(sql)]);
+  return { stats, workers, throughput: rows, at: new Date() };
 }
 
 /** A worker is shown to a key that may see one of its queues (or, for a worker of every queue, any key). */
