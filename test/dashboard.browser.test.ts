@@ -76,12 +76,21 @@ describe.skipIf(browserMissing !== null)("the dashboard in a browser", () => {
   it("asks for a key, then shows the right counts for each queue", async () => {
     for (let i = 0; i < 3; i++) await bed.queue.enqueue("send_email", { to: `user${i}@example.com` }, { queue: "emails" });
     await bed.queue.enqueueMany([1, 2].map((n) => ({ type: "resize_image", payload: { n }, options: { queue: "images" } })));
+    // An hour of history for the throughput chart, and a worker to list (on a queue of its own: it must not take the jobs counted above).
+    await bed.db.pool.query(
+      `INSERT INTO "${bed.db.schema}".jobs (type, queue, status, attempts, updated_at, finished_at, errors)
+       SELECT 'resize_image', 'history', CASE WHEN i % 40 = 0 THEN 'dead' ELSE 'succeeded' END, 1, t, t,
+              CASE WHEN i % 9 = 0 THEN jsonb_build_array(jsonb_build_object('attempt', 1, 'at', t, 'message', 'timeout')) ELSE '[]' END
+       FROM generate_series(1, 3000) AS i, LATERAL (SELECT now() - ((i * 7919) % 3540) * interval '1 second' AS t) AS at`,
+    );
+    await bed.worker({ build_report: async () => null }, { queues: ["reports"], concurrency: 4 }).start();
     const page = await open("");
     await page.getByLabel("API key").fill(writer);
     await page.getByRole("button", { name: "Open the dashboard" }).click();
     await text(page, 'tr[data-queue="emails"] td[data-status="queued"]', /^3$/);
     await text(page, 'tr[data-queue="images"] td[data-status="queued"]', /^2$/);
     await text(page, "#live", "Live");
+    await page.locator("table.workers").waitFor({ timeout: WAIT });
     expect(await page.evaluate(() => (globalThis as any).sessionStorage.getItem("djps.key"))).toBe(writer);
     if (SCREENSHOTS) await page.screenshot({ path: "docs/dashboard-overview.png", fullPage: true });
     await page.close();

@@ -84,8 +84,8 @@ export const jobView: View = (main, route, app) => {
       job.errors.length === 0
         ? h("p", {}, "None.")
         : h(
-            "ol",
-            { class: "errors", reversed: true },
+            "ul",
+            { class: "errors", "aria-label": "Errors, newest first" },
             ...[...job.errors].reverse().map((e) =>
               h(
                 "li",
