@@ -5,7 +5,7 @@ import type { Queue } from "../queue.js";
 import { parse } from "../validate.js";
 import { Authenticator, OPEN, type Principal } from "./auth.js";
 import { readJson } from "./body.js";
-import { LiveFeed, type LiveTiming } from "./dashboard/live.js";
+import { LiveFeed } from "./dashboard/live.js";
 import { dashboardFile, dashboardPage } from "./dashboard/page.js";
 import { dashboardRoutes } from "./dashboard/routes.js";
 import { errorResponse, HttpError } from "./errors.js";
@@ -50,8 +50,13 @@ export interface HandlerOptions {
   dashboard?: boolean;
   /** Called with each unexpected error (answered 500 with no details), e.g. to log it. */
   onError?: (error: unknown, req: IncomingMessage) => void;
-  /** @internal How the dashboard's live feed paces itself (tests shorten it). */
-  liveTiming?: Partial<LiveTiming>;
+  /**
+   * How the dashboard's live feed paces itself, in ms (tests shorten it):
+   * how often it reads the change counter (1000), the least time between two
+   * snapshots (2000) and two throughput reads (10000), the keep-alive (15000),
+   * and how long a stream lasts before the page opens a new one (300000).
+   */
+  liveTiming?: { checkMs?: number; minRefreshMs?: number; throughputMs?: number; pingMs?: number; maxStreamMs?: number };
 }
 
 /** A `node:http` request listener; Express, Connect and the like take it as middleware. */
