@@ -112,10 +112,9 @@ function start(session: Session): void {
   const show = () => {
     if (typeof leave === "function") leave();
     const route = currentRoute();
-    const here = `#/${route.path[0] ?? ""}`.replace(/\/$/, "/");
+    const here = `#/${route.path[0] ?? ""}`;
     for (const link of links) {
-      const active = link.getAttribute("href") === here || (here === "#/" && link.getAttribute("href") === "#/");
-      if (active) link.setAttribute("aria-current", "page");
+      if (link.getAttribute("href") === here) link.setAttribute("aria-current", "page");
       else link.removeAttribute("aria-current");
     }
     leave = viewFor(route.path)(main, route, app);

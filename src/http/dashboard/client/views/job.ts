@@ -16,19 +16,19 @@ export const jobView: View = (main, route, app) => {
   const id = route.path[1] ?? "";
   let version = 0;
   let shown = "";
+  let trace: Promise<{ traceId: string | null }> | undefined;
 
   const load = async () => {
     const mine = ++version;
     try {
-      const [job, trace] = await Promise.all([
-        api<Job>("GET", `/jobs/${encodeURIComponent(id)}`),
-        api<{ traceId: string | null }>("GET", `/jobs/${encodeURIComponent(id)}/trace`).catch(() => ({ traceId: null })),
-      ]);
+      // The trace context never changes: asked for once, with the first load.
+      trace ??= api<{ traceId: string | null }>("GET", `/jobs/${encodeURIComponent(id)}/trace`).catch(() => ({ traceId: null }));
+      const [job, traced] = await Promise.all([api<Job>("GET", `/jobs/${encodeURIComponent(id)}`), trace]);
       if (mine !== version) return;
-      const text = JSON.stringify([job, trace]);
+      const text = JSON.stringify([job, traced]);
       if (text === shown) return;
       shown = text;
-      draw(job, trace.traceId);
+      draw(job, traced.traceId);
     } catch (error) {
       if (mine !== version) return;
       shown = "";
