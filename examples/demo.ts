@@ -166,6 +166,9 @@ async function serveDemo(): Promise<void> {
  * plus a schedule, until Ctrl-C.
  */
 async function dashboardDemo(): Promise<void> {
+  // The page's script and style are served from their build (dist/dashboard/): build them on a fresh clone.
+  const { buildDashboardIfStale } = await import("../test/support/dashboard-build.js");
+  await buildDashboardIfStale();
   const { createKey, serve } = await import("../src/http/index.js");
   const queue = new Queue({ connectionString, schema: SCHEMA });
   const { key } = await createKey(queue, { name: "demo dashboard" });
@@ -209,7 +212,10 @@ async function dashboardDemo(): Promise<void> {
   const serving = await serve({ connectionString, schema: SCHEMA, port: Number(args.port) });
   console.log(`Dashboard on ${serving.url}/ (two workers run a steady flow of demo jobs).\n`);
   console.log(`Sign in with this key:\n\n  ${key}\n\nor, for a read-only view:\n\n  ${readOnly}\n`);
-  console.log(`The same from the command line: DATABASE_URL=${redact(connectionString)} npx djps dashboard --schema ${SCHEMA}\n\nCtrl-C to stop.`);
+  // An embedded server is this run's own: its URL is shown whole, so the command can be copied.
+  const shown = server.source === "env" ? redact(connectionString) : connectionString;
+  console.log(`The same server from the command line (after npm run build): DATABASE_URL=${shown} node dist/cli.js dashboard --schema ${SCHEMA}`);
+  console.log(`(in an app that installed djps: npx djps dashboard)\n\nCtrl-C to stop.`);
   await new Promise<void>((resolve) => {
     process.once("SIGINT", () => resolve());
     process.once("SIGTERM", () => resolve());
