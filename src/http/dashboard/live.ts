@@ -76,13 +76,13 @@ export class LiveFeed {
 
   /** Turns `res` into an event stream for `principal` until the page goes away. */
   attach(principal: Principal, req: IncomingMessage, res: ServerResponse): void {
-    res.writeHead(200, {
-      "Content-Type": "text/event-stream; charset=utf-8",
-      "Cache-Control": "no-store",
-      "X-Content-Type-Options": "nosniff",
-      // Proxies that buffer responses (nginx) must pass each event on at once.
-      "X-Accel-Buffering": "no",
-    });
+    // Set one by one (not through writeHead) so that a server can tell an event stream by its type.
+    res.setHeader("Content-Type", "text/event-stream; charset=utf-8");
+    res.setHeader("Cache-Control", "no-store");
+    res.setHeader("X-Content-Type-Options", "nosniff");
+    // Proxies that buffer responses (nginx) must pass each event on at once.
+    res.setHeader("X-Accel-Buffering", "no");
+    res.writeHead(200);
     res.write("retry: 2000\n\n");
     const listener: Listener = { principal, req, res };
     this.#listeners.add(listener);
