@@ -166,6 +166,27 @@ describe.skipIf(browserMissing !== null)("the dashboard in a browser", () => {
     await page.close();
   });
 
+  it("can be used with the keyboard alone", async () => {
+    const page = await open("#/", writer);
+    await page.locator("table.queues").waitFor({ timeout: WAIT });
+    const focused = () => page.evaluate(() => (globalThis as any).document.activeElement?.textContent?.trim() ?? "");
+    await page.keyboard.press("Tab");
+    expect(await focused()).toBe("Skip to content");
+    const seen: string[] = [];
+    for (let i = 0; i < 10 && seen.at(-1) !== "Jobs"; i++) {
+      await page.keyboard.press("Tab");
+      seen.push(await focused());
+    }
+    expect(seen.at(-1)).toBe("Jobs");
+    await page.keyboard.press("Enter");
+    await page.waitForURL(/#\/jobs$/, { timeout: WAIT });
+    await page.getByLabel("Find").focus();
+    await page.keyboard.type("no-such-key");
+    await page.keyboard.press("Enter");
+    await text(page, ".results", "No job has the id or idempotency key “no-such-key”.");
+    await page.close();
+  });
+
   it("fits a phone's width", async () => {
     const page = await open("#/", writer);
     await page.setViewportSize({ width: 390, height: 844 });

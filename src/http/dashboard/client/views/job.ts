@@ -17,6 +17,8 @@ export const jobView: View = (main, route, app) => {
   let version = 0;
   let shown = "";
   let trace: Promise<{ traceId: string | null }> | undefined;
+  /** The job's queue, once loaded: its counts say when to load again. */
+  let queueOf: string | null = null;
 
   const load = async () => {
     const mine = ++version;
@@ -25,6 +27,7 @@ export const jobView: View = (main, route, app) => {
       trace ??= api<{ traceId: string | null }>("GET", `/jobs/${encodeURIComponent(id)}/trace`).catch(() => ({ traceId: null }));
       const [job, traced] = await Promise.all([api<Job>("GET", `/jobs/${encodeURIComponent(id)}`), trace]);
       if (mine !== version) return;
+      queueOf = job.queue;
       const text = JSON.stringify([job, traced]);
       if (text === shown) return;
       shown = text;
@@ -100,6 +103,11 @@ export const jobView: View = (main, route, app) => {
   };
 
   void load();
-  // Reload when anything changes; a job page shows one row, one cheap request.
-  return app.onOverview(() => void load());
+  // Reload when the counts of the job's queue move (the job may have changed state), not on every event.
+  let seen = "";
+  return app.onOverview((overview) => {
+    const text = JSON.stringify(overview.stats.queues.find((q) => q.queue === queueOf)?.counts ?? null);
+    if (seen && text !== seen) void load();
+    seen = text;
+  });
 };
