@@ -139,6 +139,12 @@ describe("the event stream", () => {
     none.close();
   });
 
+  it("answers HEAD without holding a stream open", async () => {
+    const head = await fetch(`${api.url}/events`, { method: "HEAD", headers: { authorization: `Bearer ${reader}` } });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
+  });
+
   it("sends a snapshot at once and another when a job is enqueued", async () => {
     const events = await openEvents(`${api.url}/events`, reader);
     try {

@@ -25,6 +25,9 @@ export interface LiveTiming {
 
 export const LIVE_TIMING: LiveTiming = Object.freeze({ checkMs: 1000, minRefreshMs: 2000, throughputMs: 10_000, pingMs: 15_000, maxStreamMs: 300_000 });
 
+/** The most bytes an event stream may hold unsent before it is ended. */
+const MAX_BUFFERED = 1024 * 1024;
+
 interface Listener {
   readonly principal: Principal;
   readonly req: IncomingMessage;
@@ -199,6 +202,13 @@ export class LiveFeed {
   }
 
   #write(listener: Listener, event: string, data: unknown): void {
+    // A page that stopped reading (a stalled connection) would make the
+    // events pile up in memory: past a bound its stream ends, and a live page
+    // opens a new one.
+    if (listener.res.writableLength > MAX_BUFFERED) {
+      listener.res.end();
+      return;
+    }
     // JSON text has no raw newlines, so the whole of it is one `data:` line.
     listener.res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   }

@@ -75,6 +75,8 @@ export function dashboardRoutes(live: LiveFeed): Route[] {
       access: "read",
       responses: { 200: { description: "An event stream.", contentType: "text/event-stream" }, ...readErrors },
       async run(ctx) {
+        // HEAD says what a GET would get, without holding a stream open.
+        if (ctx.req.method === "HEAD") return { status: 200, bytes: Buffer.alloc(0), headers: { "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-store" } };
         return { status: 200, stream: (res) => live.attach(ctx.principal, ctx.req, res) };
       },
     },
