@@ -231,6 +231,30 @@ describe("the endpoints the page reads", () => {
     expect((await call(api.url, "GET", `/jobs/${job.id}/trace`, { key: all })).body).toEqual({ traceId: "4bf92f3577b34da6a3ce929d0e0e4736", traceparent, tracestate: null });
   });
 
+  it("count the last hour's outcomes per minute: successes and deaths by finish, failures by each failed attempt", async () => {
+    // In a queue of its own, read with a key scoped to it, so the other tests' jobs do not count.
+    const { key: tally } = await createKey(bed.queue, { name: "tally", queues: ["tally"] });
+    await bed.db.pool.query(
+      `INSERT INTO "${bed.db.schema}".jobs (type, queue, status, attempts, updated_at, finished_at, errors) VALUES
+         ('t', 'tally', 'succeeded', 2, now() - interval '5 minutes', now() - interval '5 minutes',
+           jsonb_build_array(jsonb_build_object('attempt', 1, 'at', now() - interval '20 minutes', 'message', 'x'))),
+         ('t', 'tally', 'succeeded', 1, now() - interval '5 minutes', now() - interval '5 minutes', '[]'),
+         ('t', 'tally', 'dead', 1, now() - interval '30 minutes', now() - interval '30 minutes',
+           jsonb_build_array(jsonb_build_object('attempt', 1, 'at', now() - interval '30 minutes', 'message', 'y'))),
+         ('t', 'tally', 'succeeded', 1, now() - interval '2 hours', now() - interval '2 hours', '[]')`,
+    );
+    const { body } = await call(api.url, "GET", "/overview", { key: tally });
+    const series: Array<{ minute: string; succeeded: number; failed: number; dead: number }> = body.throughput;
+    expect(series).toHaveLength(60);
+    const at = (minutesAgo: number) => series[59 - minutesAgo]!;
+    const sum = (k: "succeeded" | "failed" | "dead") => series.reduce((n, m) => n + m[k], 0);
+    expect({ succeeded: sum("succeeded"), failed: sum("failed"), dead: sum("dead") }).toEqual({ succeeded: 2, failed: 2, dead: 1 });
+    // Each in its minute (give or take the minute boundary passed between the insert and the read).
+    expect(at(5).succeeded + at(4).succeeded).toBe(2);
+    expect(at(20).failed + at(19).failed).toBe(1);
+    expect(at(30).dead + at(29).dead).toBe(1);
+  });
+
   it("give the overview in one answer", async () => {
     const { body } = await call(api.url, "GET", "/overview", { key: all });
     expect(Object.keys(body).sort()).toEqual(["at", "stats", "throughput", "workers"]);
