@@ -1,4 +1,22 @@
-import { defineConfig } from "tsup";
+import { defineConfig, type Options } from "tsup";
+
+/**
+ * The dashboard's page script and style sheet: one minified browser bundle
+ * each, written to dist/dashboard/, where `djps/http` serves them from.
+ * Exported for the tests, which build it when it is missing or stale.
+ */
+export const dashboardBuild: Options = {
+  entry: { app: "src/http/dashboard/client/main.ts" },
+  outDir: "dist/dashboard",
+  format: ["iife"],
+  platform: "browser",
+  target: "es2022",
+  minify: true,
+  sourcemap: false,
+  clean: false,
+  dts: false,
+  outExtension: () => ({ js: ".js" }),
+};
 
 export default defineConfig([
   {
@@ -11,7 +29,8 @@ export default defineConfig([
     splitting: true,
     shims: true,
     sourcemap: true,
-    clean: true,
+    // The dashboard's bundle is written beside these by the config below, at the same time.
+    clean: ["!dashboard/**"],
     target: "node20",
   },
   {
@@ -21,4 +40,5 @@ export default defineConfig([
     sourcemap: true,
     target: "node20",
   },
+  dashboardBuild,
 ]);

@@ -8,6 +8,7 @@
  *   DATABASE_URL=postgres://... npm run demo
  *   npm run demo -- --jobs 20000 --workers 4 --concurrency 20
  *   npm run demo -- --serve           # the HTTP API on 127.0.0.1:8080, with a worker, until Ctrl-C
+ *   npm run demo -- --dashboard       # the dashboard on 127.0.0.1:8080 over a steady flow of demo jobs, until Ctrl-C
  */
 import { parseArgs } from "node:util";
 import { migrate, Queue, Worker, PermanentJobError, type EnqueueItem } from "../src/index.js";
@@ -19,6 +20,7 @@ const { values: args } = parseArgs({
     workers: { type: "string", default: "3" },
     concurrency: { type: "string", default: "10" },
     serve: { type: "boolean", default: false },
+    dashboard: { type: "boolean", default: false },
     port: { type: "string", default: "8080" },
   },
 });
@@ -36,6 +38,10 @@ console.log(applied.length ? `Migrated schema ${SCHEMA}: ${applied.join(", ")}` 
 
 if (args.serve) {
   await serveDemo();
+  process.exit(0);
+}
+if (args.dashboard) {
+  await dashboardDemo();
   process.exit(0);
 }
 
@@ -150,6 +156,73 @@ async function serveDemo(): Promise<void> {
     process.once("SIGTERM", () => resolve());
   });
   await Promise.all([serving.close(), worker.stop()]);
+  await server.stop();
+}
+
+/**
+ * `--dashboard`: the server of `djps dashboard` on this database, a key to
+ * sign in with, and the demo's kinds of job flowing through two workers (a
+ * batch at the start, then a few every second, some failing and some dying),
+ * plus a schedule, until Ctrl-C.
+ */
+async function dashboardDemo(): Promise<void> {
+  // The page's script and style are served from their build (dist/dashboard/): build them on a fresh clone.
+  const { buildDashboardIfStale } = await import("../test/support/dashboard-build.js");
+  await buildDashboardIfStale();
+  const { createKey, serve } = await import("../src/http/index.js");
+  const queue = new Queue({ connectionString, schema: SCHEMA });
+  const { key } = await createKey(queue, { name: "demo dashboard" });
+  const { key: readOnly } = await createKey(queue, { name: "demo dashboard (read-only)", readOnly: true });
+  await queue.schedule("nightly-report", "0 3 * * *", "build_report", { scope: "all" }, { timeZone: "Europe/Berlin", queue: "reports" });
+  await queue.schedule("heartbeat", "* * * * *", "resize_image", { n: -1 }, { queue: "images" });
+  const kinds = [
+    { type: "resize_image", queue: "images" },
+    { type: "send_email", queue: "emails" },
+    { type: "charge_card", queue: "payments" },
+    { type: "sync_crm", queue: "crm" },
+  ];
+  let n = 0;
+  const batch = (size: number): EnqueueItem[] =>
+    Array.from({ length: size }, () => {
+      const roll = n % 100;
+      const kind = kinds[roll < 80 ? 0 : roll < 95 ? 1 : roll < 99 ? 2 : 3]!;
+      return { type: kind.type, payload: { n: n++ }, options: { queue: kind.queue, maxAttempts: 3, idempotencyKey: `dash-${Date.now()}-${n}` } };
+    });
+  await queue.enqueueMany(batch(500));
+  const slow = async () => new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 400));
+  const handlers = {
+    resize_image: async () => (await slow(), { ok: true }),
+    send_email: async (_payload: unknown, ctx: { attempt: number }) => {
+      await slow();
+      if (ctx.attempt === 1 && Math.random() < 1 / 3) throw new Error("SMTP 421: try again later");
+      return { messageId: `m-${Math.random().toString(36).slice(2, 10)}` };
+    },
+    charge_card: async () => {
+      await slow();
+      throw new Error("card declined (demo: this type always fails)");
+    },
+    sync_crm: async () => {
+      throw new PermanentJobError("CRM account closed (demo: no retry helps)");
+    },
+    build_report: async () => ({ rows: 42 }),
+  };
+  const workers = [1, 2].map(() => new Worker(handlers, { connectionString, schema: SCHEMA, concurrency: 5, backoff: { baseMs: 2_000, maxMs: 20_000 } }));
+  await Promise.all(workers.map((w) => w.start()));
+  const flow = setInterval(() => void queue.enqueueMany(batch(1 + Math.floor(Math.random() * 8))).catch(() => {}), 1000);
+  const serving = await serve({ connectionString, schema: SCHEMA, port: Number(args.port) });
+  console.log(`Dashboard on ${serving.url}/ (two workers run a steady flow of demo jobs).\n`);
+  console.log(`Sign in with this key:\n\n  ${key}\n\nor, for a read-only view:\n\n  ${readOnly}\n`);
+  // An embedded server is this run's own: its URL is shown whole, so the command can be copied.
+  const shown = server.source === "env" ? redact(connectionString) : connectionString;
+  console.log(`The same server from the command line (after npm run build): DATABASE_URL=${shown} node dist/cli.js dashboard --schema ${SCHEMA}`);
+  console.log(`(in an app that installed djps: npx djps dashboard)\n\nCtrl-C to stop.`);
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", () => resolve());
+    process.once("SIGTERM", () => resolve());
+  });
+  clearInterval(flow);
+  await Promise.all([serving.close(), ...workers.map((w) => w.stop())]);
+  await queue.close();
   await server.stop();
 }
 

@@ -15,11 +15,11 @@ import { migrateCommand } from "./cli/migrate.js";
 import { pruneCommand } from "./cli/prune.js";
 import { queuesCommand } from "./cli/queues.js";
 import { schedulesCommand } from "./cli/schedules.js";
-import { serveCommand } from "./cli/serve.js";
+import { dashboardCommand, serveCommand } from "./cli/serve.js";
 import { statusCommand } from "./cli/status.js";
 import { printable } from "./cli/printable.js";
 
-const commands: readonly Command[] = [migrateCommand, grantCommand, statusCommand, jobsCommand, dlqCommand, queuesCommand, schedulesCommand, pruneCommand, keysCommand, serveCommand];
+const commands: readonly Command[] = [migrateCommand, grantCommand, statusCommand, jobsCommand, dlqCommand, queuesCommand, schedulesCommand, pruneCommand, keysCommand, serveCommand, dashboardCommand];
 
 const help = `Usage: djps <command> [options]
 

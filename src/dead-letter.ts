@@ -14,6 +14,8 @@ export interface DeadJobFilter {
   finishedAfter?: Date;
   /** Only jobs that died before this time. */
   finishedBefore?: Date;
+  /** Only jobs whose last error is exactly this message (a group of the dashboard's dead letters). */
+  lastError?: string;
   /** Take every dead job (required when no other field is given). */
   all?: boolean;
 }
@@ -21,7 +23,7 @@ export interface DeadJobFilter {
 /** Rows one dead-letter statement changes: one short transaction each. */
 export const DEAD_LETTER_BATCH = 1000;
 
-const FILTER_TEXT = "a filter naming at least one of `queue`, `type`, `finishedAfter`, `finishedBefore`, or `{ all: true }`";
+const FILTER_TEXT = "a filter naming at least one of `queue`, `type`, `finishedAfter`, `finishedBefore`, `lastError`, or `{ all: true }`";
 
 /**
  * The filter, refusing an empty one: retrying or purging the whole dead-letter
@@ -34,11 +36,12 @@ export const deadJobFilterSchema = z
       type: nameSchema.optional(),
       finishedAfter: dateSchema.optional(),
       finishedBefore: dateSchema.optional(),
+      lastError: z.string({ error: "a string (a job's last error message)" }).max(100_000, { error: "a string of at most 100000 characters" }).optional(),
       all: z.boolean({ error: "a boolean" }).optional(),
     },
     { error: FILTER_TEXT },
   )
-  .refine((f) => f.all === true || f.queue !== undefined || f.type !== undefined || f.finishedAfter !== undefined || f.finishedBefore !== undefined, {
+  .refine((f) => f.all === true || f.queue !== undefined || f.type !== undefined || f.finishedAfter !== undefined || f.finishedBefore !== undefined || f.lastError !== undefined, {
     error: FILTER_TEXT,
   });
 
@@ -61,6 +64,7 @@ export async function eachDeadBatch<E extends object>(
       type: filter.type ?? null,
       finishedAfter: filter.finishedAfter ?? null,
       finishedBefore: filter.finishedBefore ?? null,
+      lastError: filter.lastError ?? null,
       limit: DEAD_LETTER_BATCH,
     });
     return row!;

@@ -90,6 +90,17 @@ describe("architecture", () => {
     expect([...reached].filter((f) => f === "index.ts" || f.startsWith("http/") || f.startsWith("cli"))).toEqual([]);
   });
 
+  it("keeps the dashboard's browser code to itself (it is bundled for the browser, apart from the server)", () => {
+    const client = "http/dashboard/client/";
+    const crossing = [...imports].flatMap(([file, targets]) =>
+      file.startsWith(client)
+        ? targets.filter((t) => !t.startsWith(client)).map((t) => `${file} -> ${t}`)
+        : targets.filter((t) => t.startsWith(client)).map((t) => `${file} -> ${t}`),
+    );
+    expect(crossing).toEqual([]);
+    expect([...imports.keys()].filter((f) => f.startsWith(client)).length).toBeGreaterThan(5);
+  });
+
   it("has no import cycles", () => {
     const cycles: string[] = [];
     const state = new Map<string, "visiting" | "done">();

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrate, Queue } from "../src/index.js";
 import { createKey } from "../src/http/index.js";
 import { waitFor } from "./support/db.js";
+import { openEvents } from "./support/events.js";
 import { call, startApi, type ApiServer } from "./support/http.js";
 import { startPostgres, type TestServer } from "./support/postgres.js";
 
@@ -75,5 +76,24 @@ describe("a PostgreSQL restart mid-traffic", () => {
     expect(unhealthy.headers.get("retry-after")).toBe("5");
     await down;
     await waitFor(async () => (await call(api.url, "GET", "/health")).status === 200, "health to recover", 30_000);
+  }, 120_000);
+
+  it("tells the dashboard's open pages that the database went away, and carries on once it is back", async () => {
+    const live = await startApi(queue, { liveTiming: { checkMs: 100, minRefreshMs: 50, throughputMs: 0 } });
+    const events = await openEvents(`${live.url}/events`, key);
+    try {
+      await events.next("snapshot");
+      const down = pg.restart!("fast", 2_000);
+      expect(await events.next("database", (d) => d.up === false, 30_000)).toEqual({ up: false });
+      await down;
+      expect(await events.next("database", (d) => d.up === true, 30_000)).toEqual({ up: true });
+      await queue.enqueue("after_restart", {}, { queue: "restarted" });
+      const snapshot = await events.next("snapshot", (s) => s.stats.queues.some((q: any) => q.queue === "restarted"), 30_000);
+      expect(snapshot.stats.queues.find((q: any) => q.queue === "restarted").counts.queued).toBe(1);
+      expect(live.unexpected).toEqual([]);
+    } finally {
+      events.close();
+      await live.close();
+    }
   }, 120_000);
 });

@@ -25,8 +25,13 @@ afterEach(() => {
 const djps = (...args: string[]) => runCli([...args, "--schema", bed.db.schema], { DATABASE_URL: bed.db.url });
 
 /** Starts `djps serve` and resolves once it listens, with its URL and its output so far. */
-async function startServe(...args: string[]): Promise<{ child: ChildProcess; url: string; lines: string[]; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, ["--import", "tsx", cli, "serve", "--schema", bed.db.schema, ...args], {
+function startServe(...args: string[]): Promise<{ child: ChildProcess; url: string; lines: string[]; exited: Promise<number | null> }> {
+  return startServer("serve", args);
+}
+
+/** Starts `djps serve` or `djps dashboard`, resolving once it says where it listens. */
+async function startServer(command: "serve" | "dashboard", args: string[]): Promise<{ child: ChildProcess; url: string; lines: string[]; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, ["--import", "tsx", cli, command, "--schema", bed.db.schema, ...args], {
     env: { ...process.env, DATABASE_URL: bed.db.url },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -38,7 +43,7 @@ async function startServe(...args: string[]): Promise<{ child: ChildProcess; url
   const url = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on("line", (line) => {
       lines.push(line);
-      const m = /listening on (\S+)/.exec(line);
+      const m = /(?:listening on|open) (http\S+?)\/?(?: |$)/.exec(line);
       if (m) resolve(m[1]!);
     });
     void exited.then((code) => reject(new Error(`djps serve exited ${code}: ${stderr}`)));
@@ -139,6 +144,30 @@ describe("djps serve", () => {
     expect(serving.url).toMatch(/\/djps$/);
     expect((await fetch(`${serving.url}/stats`)).status).toBe(200);
     serving.child.kill("SIGINT");
+    expect(await serving.exited).toBe(0);
+  });
+
+  it("djps dashboard serves the page, and shuts down on SIGTERM with a page's event stream open", async () => {
+    const serving = await startServer("dashboard", ["--port", "0"]);
+    expect(serving.lines[0]).toMatch(/^djps dashboard: open http:\/\/127\.0\.0\.1:\d+\/ in a browser$/);
+    const page = await fetch(`${serving.url}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    const events = await fetch(`${serving.url}/events`, { headers: { authorization: `Bearer ${key}` } });
+    expect(events.status).toBe(200);
+    // The stream ends cleanly (its last bytes sent) rather than being cut off when the server closes.
+    const reading = events.text().catch((error: unknown) => error);
+    serving.child.kill("SIGTERM");
+    expect(await serving.exited).toBe(0);
+    expect(await reading).toMatch(/^retry: 2000\n\n/);
+    expect(serving.lines.at(-1)).toBe("djps dashboard: stopped");
+  });
+
+  it("djps serve --no-dashboard serves the API only", async () => {
+    const serving = await startServe("--port", "0", "--no-dashboard");
+    expect((await fetch(`${serving.url}/`)).status).toBe(404);
+    expect((await fetch(`${serving.url}/health`)).status).toBe(200);
+    serving.child.kill("SIGTERM");
     expect(await serving.exited).toBe(0);
   });
 

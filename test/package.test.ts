@@ -131,6 +131,8 @@ describe.skipIf(!process.env.DJPS_TEST_PACK)("the packed package", () => {
       "dist/testing.d.ts",
       "dist/testing.d.cts",
       "dist/cli.js",
+      "dist/dashboard/app.js",
+      "dist/dashboard/app.css",
       "package.json",
       "README.md",
     ]) {
@@ -265,6 +267,13 @@ describe.skipIf(!process.env.DJPS_TEST_PACK)("the packed package", () => {
       });
       expect(enqueued.status).toBe(201);
       expect(((await (await fetch(`${url}/openapi.json`)).json()) as { openapi: string }).openapi).toBe("3.1.0");
+      // The dashboard, from the files shipped in dist/dashboard/.
+      const page = await fetch(`${url}/`);
+      expect(page.headers.get("content-security-policy")).toContain("script-src 'self'");
+      const script = /src="([^"]+)"/.exec(await page.text())![1]!;
+      const bundle = await fetch(new URL(script, url));
+      expect(bundle.status).toBe(200);
+      expect(bundle.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
     } finally {
       const exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
       child.kill("SIGTERM");

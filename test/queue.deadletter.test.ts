@@ -101,9 +101,19 @@ describe("dead-letter tools", () => {
     expect(await queue.getJob(keep!)).toBeNull();
   });
 
+  it("retry and purge one group: the jobs that died with the same last error", async () => {
+    const ids = await dead([{ type: "a" }, { type: "a" }, { type: "a" }]);
+    await db.pool.query(`UPDATE "${db.schema}".jobs SET last_error = 'other' WHERE id = $1`, [ids[2]]);
+    expect(await queue.retryDead({ type: "a", lastError: "boom" })).toEqual({ retried: 2 });
+    expect(await statuses()).toEqual({ queued: 2, dead: 1 });
+    expect(await queue.purgeDead({ lastError: "nothing like it" })).toEqual({ purged: 0 });
+    expect(await queue.purgeDead({ lastError: "other" })).toEqual({ purged: 1 });
+    expect(await statuses()).toEqual({ queued: 2 });
+  });
+
   it("refuse an empty or bad filter before any SQL", async () => {
     await dead([{}]);
-    for (const filter of [{}, { all: false }, undefined, null, { status: "dead" }, { type: "" }, { finishedAfter: "yesterday" }, { finishedBefore: new Date(NaN) }]) {
+    for (const filter of [{}, { all: false }, undefined, null, { status: "dead" }, { type: "" }, { finishedAfter: "yesterday" }, { finishedBefore: new Date(NaN) }, { lastError: 1 }]) {
       await expect(queue.purgeDead(filter as never)).rejects.toThrow(ValidationError);
       await expect(queue.retryDead(filter as never)).rejects.toThrow(ValidationError);
     }

@@ -5,6 +5,9 @@ import type { Queue } from "../queue.js";
 import { parse } from "../validate.js";
 import { Authenticator, OPEN, type Principal } from "./auth.js";
 import { readJson } from "./body.js";
+import { LiveFeed } from "./dashboard/live.js";
+import { dashboardFile, dashboardPage } from "./dashboard/page.js";
+import { dashboardRoutes } from "./dashboard/routes.js";
 import { errorResponse, HttpError } from "./errors.js";
 import { openApiDocument } from "./openapi.js";
 import { routes as apiRoutes, type Reply, type Route } from "./routes.js";
@@ -38,8 +41,22 @@ export interface HandlerOptions {
   maxBodyBytes?: number;
   /** The whole body must arrive within this long, or the request gets 408. @default 10000 */
   bodyTimeoutMs?: number;
+  /**
+   * Serve the dashboard at the base path (`GET /`, its files under
+   * `/dashboard/`, its live events at `/events`). It uses the same keys as
+   * the API. See docs/dashboard.md.
+   * @default true
+   */
+  dashboard?: boolean;
   /** Called with each unexpected error (answered 500 with no details), e.g. to log it. */
   onError?: (error: unknown, req: IncomingMessage) => void;
+  /**
+   * How the dashboard's live feed paces itself, in ms (tests shorten it):
+   * how often it reads the change counter (1000), the least time between two
+   * snapshots (2000) and two throughput reads (10000), the keep-alive (15000),
+   * and how long a stream lasts before the page opens a new one (300000).
+   */
+  liveTiming?: { checkMs?: number; minRefreshMs?: number; throughputMs?: number; pingMs?: number; maxStreamMs?: number };
 }
 
 /** A `node:http` request listener; Express, Connect and the like take it as middleware. */
@@ -61,9 +78,13 @@ const handlerOptionsSchema = z.strictObject(
     auth: z.boolean({ error: "a boolean" }).optional(),
     maxBodyBytes: intSchema(1, MAX_INT).optional(),
     bodyTimeoutMs: intSchema(1, MAX_INT).optional(),
+    dashboard: z.boolean({ error: "a boolean" }).optional(),
     onError: z.custom<(error: unknown, req: IncomingMessage) => void>((v) => typeof v === "function", { error: "a function" }).optional(),
+    liveTiming: z
+      .strictObject({ checkMs: intSchema(1, MAX_INT).optional(), minRefreshMs: intSchema(0, MAX_INT).optional(), throughputMs: intSchema(0, MAX_INT).optional(), pingMs: intSchema(1, MAX_INT).optional(), maxStreamMs: intSchema(1, MAX_INT).optional() })
+      .optional(),
   },
-  { error: "an options object { queue, basePath, auth, maxBodyBytes, bodyTimeoutMs, onError }" },
+  { error: "an options object { queue, basePath, auth, maxBodyBytes, bodyTimeoutMs, dashboard, onError }" },
 );
 
 interface Compiled {
@@ -99,23 +120,28 @@ export function createHandler(options: HandlerOptions): Handler {
       return { status: 200, json: document };
     },
   };
-  const all: readonly Route[] = [...apiRoutes, documentRoute];
+  const dashboard = opts.dashboard ?? true;
+  const report = (error: unknown, req: IncomingMessage) => {
+    try {
+      opts.onError?.(error, req);
+    } catch {
+      // A failing error hook must not keep the client from its answer.
+    }
+  };
+  const live = dashboard ? new LiveFeed(queue, opts.liveTiming, report) : undefined;
+  const all: readonly Route[] = [...apiRoutes, ...(live ? dashboardRoutes(live) : []), documentRoute];
   const compiled: Compiled[] = all.map((route) => ({ route, segments: route.path.split("/").slice(1) }));
 
   return async (req, res) => {
     try {
       const reply = await respond(req);
       if ("json" in reply) sendJson(req, res, reply.status, reply.json, reply.headers);
-      else send(req, res, reply.status, reply.text, reply.contentType, {});
+      else if ("text" in reply) send(req, res, reply.status, reply.text, reply.contentType, {});
+      else if ("bytes" in reply) sendBytes(req, res, reply.status, reply.bytes, reply.headers);
+      else reply.stream(res);
     } catch (error) {
       const answer = errorResponse(error);
-      if (!answer.expected) {
-        try {
-          opts.onError?.(error, req);
-        } catch {
-          // A failing error hook must not keep the client from its answer.
-        }
-      }
+      if (!answer.expected) report(error, req);
       sendJson(req, res, answer.status, answer.body, answer.headers);
     }
   };
@@ -124,6 +150,10 @@ export function createHandler(options: HandlerOptions): Handler {
     const url = requestUrl(req.url ?? "/");
     let path = url.pathname;
     if (basePath && (path === basePath || path.startsWith(`${basePath}/`))) path = path.slice(basePath.length);
+    if (dashboard && (req.method === "GET" || req.method === "HEAD")) {
+      if (path === "" || path === "/") return dashboardPage(basePath);
+      if (path.startsWith("/dashboard/")) return dashboardFile(req, path.slice("/dashboard/".length), url.searchParams.get("v"));
+    }
     if (path.length > 1 && path.endsWith("/")) path = path.slice(0, -1);
     const { route, params } = match(path, req.method ?? "GET");
     const principal: Principal = route.access === "public" ? OPEN : authenticator ? await authenticator.authenticate(req) : OPEN;
@@ -210,6 +240,18 @@ function queryObject(params: URLSearchParams): Record<string, string> {
 
 function sendJson(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): void {
   send(req, res, status, JSON.stringify(body), "application/json; charset=utf-8", headers);
+}
+
+/** Bytes with the headers the route chose (the dashboard's page and files: their own caching). */
+function sendBytes(req: IncomingMessage, res: ServerResponse, status: number, bytes: Buffer, headers: Readonly<Record<string, string>>): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  res.statusCode = status;
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  if (status !== 304) res.setHeader("Content-Length", bytes.length);
+  res.end(req.method === "HEAD" || status === 304 ? undefined : bytes);
 }
 
 function send(req: IncomingMessage, res: ServerResponse, status: number, text: string, contentType: string, headers: Readonly<Record<string, string>>): void {

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { z } from "zod";
 import { CONTENT_TYPE, render } from "../metrics/exposition.js";
 import { queueFamilies } from "../metrics/queueGauges.js";
@@ -43,10 +43,16 @@ export interface RouteContext<Q = unknown, B = unknown> {
   readonly body: B;
 }
 
-/** A response: JSON (the usual), or text with its own type (metrics). */
+/**
+ * A response: JSON (the usual); text with its own type (metrics); bytes with
+ * their own headers (the dashboard's page and files); or a stream the route
+ * writes itself (the dashboard's live events).
+ */
 export type Reply =
   | { status: number; json: unknown; headers?: Record<string, string> }
-  | { status: number; text: string; contentType: string };
+  | { status: number; text: string; contentType: string }
+  | { status: number; bytes: Buffer; headers: Record<string, string> }
+  | { status: 200; stream: (res: ServerResponse) => void };
 
 /** What a route answers, for the OpenAPI document. */
 export interface RouteResponse {

@@ -118,7 +118,7 @@ export const deadListQuerySchema = z.strictObject(
 /** No query parameters at all. */
 export const noQuerySchema = z.strictObject({}, { error: "no query parameters" });
 
-const FILTER_TEXT = "a filter naming at least one of `queue`, `type`, `finishedAfter`, `finishedBefore`, or `{ \"all\": true }`";
+const FILTER_TEXT = "a filter naming at least one of `queue`, `type`, `finishedAfter`, `finishedBefore`, `lastError`, or `{ \"all\": true }`";
 export const deadFilterBodySchema = named(
   z
     .strictObject(
@@ -127,6 +127,11 @@ export const deadFilterBodySchema = named(
         type: nameSchema.optional().meta({ description: "Only dead jobs of this type." }),
         finishedAfter: isoDate.optional().meta({ description: "Only jobs that died at or after this time." }),
         finishedBefore: isoDate.optional().meta({ description: "Only jobs that died before this time." }),
+        lastError: z
+          .string({ error: "a string (a job's last error message)" })
+          .max(100_000, { error: "a string of at most 100000 characters" })
+          .optional()
+          .meta({ description: "Only jobs whose last error is exactly this message (a group of `GET /dead/groups`)." }),
         all: z.boolean({ error: "a boolean" }).optional().meta({ description: "Every dead job (required when nothing else is given)." }),
       },
       { error: FILTER_TEXT },

@@ -29,6 +29,8 @@ export interface ServeOptions {
   maxBodyBytes?: number;
   /** See `createHandler`. @default 10000 */
   bodyTimeoutMs?: number;
+  /** Serve the dashboard at the base path (see `createHandler`). @default true */
+  dashboard?: boolean;
   /** Called with each unexpected error. */
   onError?: (error: unknown) => void;
 }
@@ -57,6 +59,7 @@ const serveOptionsSchema = z.strictObject(
     poolSize: intSchema(1, 1000).optional(),
     maxBodyBytes: intSchema(1, MAX_INT).optional(),
     bodyTimeoutMs: intSchema(1, MAX_INT).optional(),
+    dashboard: z.boolean({ error: "a boolean" }).optional(),
     onError: z.custom<(error: unknown) => void>((v) => typeof v === "function", { error: "a function" }).optional(),
   },
   { error: "an options object" },
@@ -91,6 +94,7 @@ export async function serve(options: ServeOptions = {}): Promise<Serving> {
     basePath: opts.basePath,
     maxBodyBytes: opts.maxBodyBytes,
     bodyTimeoutMs,
+    dashboard: opts.dashboard,
     onError: opts.onError ? (error) => opts.onError!(error) : undefined,
   });
   let stopping = false;
@@ -129,7 +133,11 @@ export async function serve(options: ServeOptions = {}): Promise<Serving> {
     close(timeoutMs = 10_000) {
       closing ??= (async () => {
         stopping = true;
-        for (const res of inFlight) if (!res.headersSent) res.setHeader("Connection", "close");
+        for (const res of inFlight) {
+          if (!res.headersSent) res.setHeader("Connection", "close");
+          // The dashboard's event streams never finish on their own: end them (the pages reconnect to another server).
+          else if (String(res.getHeader("Content-Type") ?? "").startsWith("text/event-stream")) res.end();
+        }
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         const timer = setTimeout(() => server.closeAllConnections(), timeoutMs);

@@ -11,7 +11,7 @@ import { query } from "./query.js";
  */
 export const jobDeadPurge = query<DeadPickParams, { count: number; last: string | null }>(
   "jobDeadPurge",
-  (s) => `WITH ${deadPick(s, "$6")}, gone AS (
+  (s) => `WITH ${deadPick(s, "$7")}, gone AS (
   DELETE FROM ${s}.jobs AS j
   USING picked
   WHERE j.id = picked.id

@@ -14,7 +14,7 @@ import { query } from "./query.js";
  */
 export const jobDeadRetry = query<DeadPickParams & { channel: string }, { count: number; last: string | null }>(
   "jobDeadRetry",
-  (s) => `WITH ${deadPick(s, "$7")}, upd AS (
+  (s) => `WITH ${deadPick(s, "$8")}, upd AS (
   UPDATE ${s}.jobs AS j
   SET status = 'queued', run_at = now(), finished_at = NULL, cancel_requested_at = NULL, updated_at = now(),
       max_attempts = GREATEST(j.max_attempts, j.attempts + 1)
@@ -22,7 +22,7 @@ export const jobDeadRetry = query<DeadPickParams & { channel: string }, { count:
   WHERE j.id = picked.id
   RETURNING j.id, j.queue
 ), wake AS (
-  SELECT pg_notify($6, q.queue) FROM (SELECT DISTINCT queue FROM upd) q
+  SELECT pg_notify($7, q.queue) FROM (SELECT DISTINCT queue FROM upd) q
 )
 SELECT count(*)::int AS count, (SELECT id FROM upd ORDER BY id DESC LIMIT 1) AS last
 FROM upd WHERE (SELECT count(*) FROM wake) >= 0`,

@@ -1,11 +1,13 @@
 import pg from "pg";
 import type { TestProject } from "vitest/node";
+import { buildDashboardIfStale } from "./dashboard-build.js";
 import { startPostgres, type TestServer } from "./postgres.js";
 
 let server: TestServer | undefined;
 
 /** Starts (or finds) one PostgreSQL for the whole run and hands its URL to every test file. */
 export async function setup(project: TestProject): Promise<void> {
+  await buildDashboardIfStale();
   server = await startPostgres({ settings: { fsync: "off", synchronous_commit: "off", full_page_writes: "off" } });
   const client = new pg.Client({ connectionString: server.url });
   await client.connect();
