@@ -8,7 +8,9 @@
  * the wall time and the CPU seconds of this process and of the server's
  * processes (from /proc, so Linux only) during the drain. With
  * `--profile=file.cpuprofile` it also writes a V8 CPU profile of this process
- * covering the drain alone (open it in Chrome's DevTools).
+ * covering the drain alone (open it in Chrome's DevTools). With `--waiter=1`
+ * (djps only) a second Queue waits for the last job of the drain with
+ * `queue.waitFor()` the whole time, to see what a pending wait costs.
  */
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
@@ -57,6 +59,7 @@ try {
       await session.post("Profiler.enable");
       await session.post("Profiler.start");
     }
+    const waiter = args.get("waiter") === "1" && system.name === "djps" ? await startWaiter(url) : undefined;
     const pgBefore = serverCpu();
     const nodeBefore = process.cpuUsage();
     let seen = 0;
@@ -68,6 +71,7 @@ try {
       writeFileSync(profile, JSON.stringify(data));
       session.disconnect();
     }
+    await waiter?.finished();
     const wall = (result.detail?.seconds as number) ?? 0;
     const nodeSeconds = (node.user + node.system) / 1e6;
     console.log(JSON.stringify((globalThis as any).__claimStats));
@@ -81,4 +85,18 @@ try {
   }
 } finally {
   await server.stop();
+}
+
+/** A djps Queue waiting for the newest job of the drain (see `--waiter`). */
+async function startWaiter(url: string): Promise<{ finished(): Promise<void> }> {
+  const { Queue }: typeof import("../src/index.js") = await import(new URL("../dist/index.js", import.meta.url).href);
+  const queue = new Queue({ connectionString: url });
+  const { jobs } = await queue.listJobs({ limit: 1 });
+  const waiting = queue.waitFor(jobs[0]!.id);
+  return {
+    async finished() {
+      await waiting;
+      await queue.close();
+    },
+  };
 }
