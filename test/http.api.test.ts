@@ -227,6 +227,24 @@ describe("queues, stats, schedules, metrics", () => {
     expect(bad.body.error.field).toBe("name");
   });
 
+  it("sets, changes and clears a queue's limits, and lists them with the queues", async () => {
+    const set = await req("POST", "/queues/limited/limits", { body: { concurrency: 5, rate: { limit: 10, intervalMs: 1000 } } });
+    expect(set.status).toBe(200);
+    expect(set.body).toEqual({ queue: "limited", concurrency: 5, rate: { limit: 10, intervalMs: 1000 } });
+    // A field left out keeps its limit; null removes it.
+    expect((await req("POST", "/queues/limited/limits", { body: { rate: null } })).body).toEqual({ queue: "limited", concurrency: 5, rate: null });
+    expect(await bed.queue.getLimits("limited")).toEqual({ queue: "limited", concurrency: 5, rate: null });
+    const listed = await req("GET", "/queues");
+    expect(listed.body.queues).toContainEqual(expect.objectContaining({ queue: "limited", limits: { concurrency: 5, rate: null } }));
+    const bad = await req("POST", "/queues/limited/limits", { body: { concurrency: 0 } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.field).toBe("concurrency");
+    const badRate = await req("POST", "/queues/limited/limits", { body: { rate: { limit: 5 } } });
+    expect(badRate.status).toBe(400);
+    expect(badRate.body.error.field).toMatch(/^rate/);
+    expect((await req("POST", "/queues/limited/limits", { body: { concurrency: null, rate: null } })).body).toEqual({ queue: "limited", concurrency: null, rate: null });
+  });
+
   it("GET /schedules lists schedules", async () => {
     await bed.queue.schedule("nightly", "0 3 * * *", "report", { all: true }, { queue: "reports" });
     const r = await req("GET", "/schedules");

@@ -47,6 +47,7 @@ describe("GET /openapi.json", () => {
         "POST /dead/retry",
         "POST /dead/purge",
         "GET /queues",
+        "POST /queues/{name}/limits",
         "POST /queues/{name}/pause",
         "POST /queues/{name}/resume",
         "GET /schedules",

@@ -22,6 +22,8 @@ import {
   listQuerySchema,
   purgedResponse,
   queueNameParam,
+  limitsBodySchema,
+  queueLimitsResponse,
   queueStateResponse,
   queuesResponse,
   retriedResponse,
@@ -322,8 +324,29 @@ export const routes: readonly Route[] = [
         counts: q.counts,
         total: q.total,
         lagMs: q.lagMs,
+        limits: q.limits,
       }));
       return json(200, { queues });
+    },
+  },
+  {
+    method: "POST",
+    path: "/queues/:name/limits",
+    summary: "Set a queue's cluster-wide concurrency and rate limits",
+    access: "write",
+    params: { name: queueNameParam },
+    body: limitsBodySchema,
+    responses: { 200: { description: "The queue's limits now.", schema: queueLimitsResponse }, ...readErrors },
+    async run(ctx: RouteContext<undefined, z.infer<typeof limitsBodySchema>>) {
+      const name = ctx.params.name!;
+      const limits = await renamingFields(
+        (f) => (f === "name" ? "name" : f.replace(/^limits\./, "")),
+        async () => {
+          requireQueue(ctx.principal, name, "name");
+          return ctx.queue.setLimits(name, ctx.body);
+        },
+      );
+      return json(200, limits);
     },
   },
   ...(["pause", "resume"] as const).map(

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { enqueueOptionsShape, idempotencyKeySchema, intSchema, nameSchema, statusSchema } from "../options.js";
+import { enqueueOptionsShape, idempotencyKeySchema, intSchema, limitsSchema, nameSchema, statusSchema } from "../options.js";
 import { JOB_STATUSES } from "../states.js";
 
 /**
@@ -208,10 +208,39 @@ export const queueStateResponse = named(
   "QueueState",
   "A queue's pause state.",
 );
+const limitsShape = {
+  concurrency: z.int().nullable(),
+  rate: z.object({ limit: z.int(), intervalMs: z.int() }).nullable(),
+};
 export const queuesResponse = named(
-  z.object({ queues: z.array(z.object({ queue: z.string(), paused: z.boolean(), pausedAt: dateTime.nullable(), counts, total: z.int(), lagMs: z.number().nullable() })) }),
+  z.object({
+    queues: z.array(
+      z.object({
+        queue: z.string(),
+        paused: z.boolean(),
+        pausedAt: dateTime.nullable(),
+        counts,
+        total: z.int(),
+        lagMs: z.number().nullable(),
+        limits: z.object(limitsShape).nullable(),
+      }),
+    ),
+  }),
   "Queues",
-  "Every queue that holds jobs or is paused.",
+  "Every queue that holds jobs, is paused or has limits.",
+);
+export const queueLimitsResponse = named(z.object({ queue: z.string(), ...limitsShape }), "QueueLimits", "A queue's cluster-wide limits; null: no limit of that kind.");
+/** The body of `POST /queues/:name/limits`: the fields of `queue.setLimits()`. */
+export const limitsBodySchema = named(
+  z.strictObject(
+    {
+      concurrency: limitsSchema.unwrap().shape.concurrency,
+      rate: limitsSchema.unwrap().shape.rate,
+    },
+    { error: "an object `{ concurrency, rate }`" },
+  ),
+  "LimitsBody",
+  "A field left out keeps its limit; null removes it.",
 );
 export const schedulesResponse = named(
   z.object({
