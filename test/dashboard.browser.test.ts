@@ -106,6 +106,15 @@ describe.skipIf(browserMissing !== null)("the dashboard in a browser", () => {
     await page.close();
   });
 
+  it("shows a queue's limits in the overview", async () => {
+    await bed.queue.enqueue("notify", { n: 1 }, { queue: "capped" });
+    await bed.queue.setLimits("capped", { concurrency: 2, rate: { limit: 100, intervalMs: 1000 } });
+    const page = await open("#/", writer);
+    await page.locator('tr[data-queue="capped"]').waitFor({ timeout: WAIT });
+    expect(await page.locator('tr[data-queue="capped"]').innerText()).toContain("≤ 2 running, 100 per");
+    await page.close();
+  });
+
   it("redrives a dead job with a click, after confirming, and shows its new state", async () => {
     const id = await deadJob("charge_card", { amount: 12 }, "card declined");
     const page = await open(`#/jobs/${id}`, writer);

@@ -10,6 +10,8 @@ export interface QueueEntry {
   total: number;
   paused: boolean;
   lagMs: number | null;
+  /** The queue's cluster-wide limits, or null when it has none. */
+  limits?: { concurrency: number | null; rate: { limit: number; intervalMs: number } | null } | null;
 }
 
 export interface WorkerEntry {

@@ -3,7 +3,7 @@ import { confirmAction, routeHref, type View } from "../app.js";
 import { throughputChart } from "../chart.js";
 import { h, replace } from "../elements.js";
 import { ago, duration } from "../format.js";
-import { STATUSES, type Overview } from "../types.js";
+import { STATUSES, type Overview, type QueueEntry } from "../types.js";
 
 /** Every queue with its counts, lag and pause state, the last hour's throughput, and the workers. */
 export const overviewView: View = (main, _route, app) => {
@@ -43,7 +43,7 @@ export const overviewView: View = (main, _route, app) => {
             h(
               "table",
               { class: "queues" },
-              h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Queue"), ...STATUSES.map((s) => h("th", { scope: "col", class: "num" }, s)), h("th", { scope: "col" }, "Lag"), h("th", { scope: "col" }, "State"), writable ? h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Actions")) : null)),
+              h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Queue"), ...STATUSES.map((s) => h("th", { scope: "col", class: "num" }, s)), h("th", { scope: "col" }, "Lag"), h("th", { scope: "col" }, "Limits"), h("th", { scope: "col" }, "State"), writable ? h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Actions")) : null)),
               h(
                 "tbody",
                 {},
@@ -54,6 +54,7 @@ export const overviewView: View = (main, _route, app) => {
                     h("th", { scope: "row" }, h("a", { href: routeHref("/jobs", { queue: q.queue }) }, q.queue)),
                     ...STATUSES.map((s) => h("td", { class: "num", "data-status": s }, q.counts[s] ? h("a", { href: routeHref("/jobs", { queue: q.queue, status: s }) }, q.counts[s]) : "0")),
                     h("td", {}, duration(q.lagMs)),
+                    h("td", {}, limitsText(q.limits)),
                     h("td", {}, q.paused ? h("span", { class: "badge paused" }, "paused") : "running"),
                     writable ? h("td", {}, pauseButton(q.queue, q.paused, app)) : null,
                   ),
@@ -116,4 +117,12 @@ function pauseButton(queue: string, paused: boolean, app: Parameters<View>[2]): 
     `${paused ? "Resume" : "Pause"}`,
     h("span", { class: "visually-hidden" }, ` ${queue}`),
   );
+}
+
+/** A queue's limits in a few words: `≤ 20 running, 100 per 1 s`, or `—` for none. */
+function limitsText(limits: QueueEntry["limits"]): string {
+  const parts: string[] = [];
+  if (limits?.concurrency != null) parts.push(`≤ ${limits.concurrency} running`);
+  if (limits?.rate) parts.push(`${limits.rate.limit} per ${duration(limits.rate.intervalMs)}`);
+  return parts.length > 0 ? parts.join(", ") : "—";
 }
