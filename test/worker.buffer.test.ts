@@ -118,8 +118,13 @@ describe("the claim buffer", () => {
     for (const id of claimed) {
       expect(ranBy.get(id)).toBe("idle");
       const row = await jobRow(bed.db.pool, bed.db.schema, id);
-      // Released without an attempt spent: the next claim was attempt 2 of max 4.
-      expect(row).toMatchObject({ status: "succeeded", attempts: 2, max_attempts: 4, errors: [], locked_by: null });
+      // Released without an attempt spent: each release gives its claim's
+      // attempt back (max_attempts grows by one), so one attempt was spent,
+      // the one that ran. On a loaded machine the idle worker's own buffer may
+      // hold the job past half its hold too and release it once more.
+      expect(row).toMatchObject({ status: "succeeded", errors: [], locked_by: null });
+      expect(row.max_attempts).toBeGreaterThanOrEqual(4);
+      expect(row.attempts - (row.max_attempts - 3)).toBe(1);
     }
     const stopped = nextEvent(busy, "job:succeeded");
     slow.open();
