@@ -30,6 +30,7 @@ import {
 } from "./options.js";
 import { defineSchedule, scheduleFromRow, type Schedule, type ScheduleOptions } from "./schedule.js";
 import { attachInternals } from "./queue-internals.js";
+import { readLimits, writeLimits } from "./limits.js";
 import { jobsChannel, schemaName } from "./schema-name.js";
 import { checkedFirst } from "./schema-version.js";
 import { jobCancel } from "./sql/jobCancel.js";
@@ -40,7 +41,6 @@ import { jobList, jobListDead } from "./sql/jobList.js";
 import { jobFromRow, type JobRow } from "./sql/jobRow.js";
 import { jobRetry } from "./sql/jobRetry.js";
 import type { Sql } from "./sql/query.js";
-import { queueLimitsList, queueLimitsSet } from "./sql/queueLimits.js";
 import { queuePause, queueResume, queuesPaused } from "./sql/queuePause.js";
 import { queueStats } from "./sql/queueStats.js";
 import { queueWake } from "./sql/queueWake.js";
@@ -49,7 +49,7 @@ import { scheduleList } from "./sql/scheduleList.js";
 import { scheduleUpsert } from "./sql/scheduleUpsert.js";
 import { workerFromRow, workersList } from "./sql/workerPresence.js";
 import { CANCELABLE, RETRYABLE } from "./states.js";
-import { limitsFromRow, statsFromRows } from "./stats.js";
+import { statsFromRows } from "./stats.js";
 import type { EnqueueResult, Job, JobPage, JobSchemas, JobType, PayloadOf, QueueLimitsState, QueueState, QueueStats, WorkerInfo } from "./types.js";
 import { parse } from "./validate.js";
 import { JobWaits } from "./waits.js";
@@ -283,7 +283,7 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
   }
 
   async #stats(): Promise<QueueStats> {
-    const [rows, paused, limited] = await Promise.all([queueStats(this.#pooled), this.#pausedQueues(), this.#listLimits(null)]);
+    const [rows, paused, limited] = await Promise.all([queueStats(this.#pooled), this.#pausedQueues(), readLimits(this.#pooled, null)]);
     return statsFromRows(rows, paused, limited);
   }
 
@@ -350,39 +350,21 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
   async setLimits(name: string, limits: LimitsInput): Promise<QueueLimitsState> {
     const queueName = parse(nameSchema, name, "name");
     const parsed = parse(limitsSchema, limits, "limits");
-    const setConcurrency = parsed === null || parsed.concurrency !== undefined;
-    const setRate = parsed === null || parsed.rate !== undefined;
-    return this.#track(async () => {
-      const [row] = await queueLimitsSet(this.#pooled, {
-        queue: queueName,
-        setConcurrency,
-        concurrency: parsed?.concurrency ?? null,
-        setRate,
-        rateLimit: parsed?.rate?.limit ?? null,
-        rateIntervalMs: parsed?.rate?.intervalMs ?? null,
-        channel: this.#channel,
-      });
-      return { queue: queueName, ...limitsFromRow(row!) };
-    });
+    return this.#track(() => writeLimits(this.#pooled, this.#channel, queueName, parsed));
   }
 
   /** A queue's limits (both null when it has none). */
   async getLimits(name: string): Promise<QueueLimitsState> {
     const queueName = parse(nameSchema, name, "name");
     return this.#track(async () => {
-      const [state] = await this.#listLimits(queueName);
+      const [state] = await readLimits(this.#pooled, queueName);
       return state ?? { queue: queueName, concurrency: null, rate: null };
     });
   }
 
   /** The queues that have a limit, by name. */
   async listLimits(): Promise<QueueLimitsState[]> {
-    return this.#track(() => this.#listLimits(null));
-  }
-
-  async #listLimits(queue: string | null): Promise<QueueLimitsState[]> {
-    const rows = await queueLimitsList(this.#pooled, { queue });
-    return rows.map((row) => ({ queue: row.name, ...limitsFromRow(row) }));
+    return this.#track(() => readLimits(this.#pooled, null));
   }
 
   /**

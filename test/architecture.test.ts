@@ -29,7 +29,7 @@ const imports = new Map<string, string[]>(
 const LAYERS: Array<[string, RegExp]> = [
   ["floor", /^(errors|states|types|db|timestamp|logger|ticker|uuid|events|wake-debounce)\.ts$/],
   ["sql", /^sql\//],
-  ["vocabulary", /^(options|validate|payload|schema-name|schema-version|schedule|tracing|dead-letter|stats|enqueue|call-tracker|notifier|waits|queue-internals)\.ts$/],
+  ["vocabulary", /^(options|validate|payload|schema-name|schema-version|schedule|tracing|dead-letter|stats|enqueue|call-tracker|notifier|waits|queue-internals|limits)\.ts$/],
   ["maintenance", /^maintenance\//],
   ["producer and worker", /^(queue\.ts|worker\/)/],
   ["surface", /^(metrics\/|index\.ts|migrate\.ts|grant\.ts)/],

@@ -64,7 +64,10 @@ export const statusCommand: Command = {
       return 0;
     }
     const { stats, workers } = await namingFlags(COMMON_FLAGS, () =>
-      withQueue(values, async (queue) => ({ stats: await queue.stats(), workers: await queue.workers() })),
+      withQueue(values, async (queue) => {
+        const [stats, workers] = await Promise.all([queue.stats(), queue.workers()]);
+        return { stats, workers };
+      }),
     );
     output(values.json, { ...stats, workers }, () => `${statusTable(stats)}\n\n${workersTable(workers, new Date())}`);
     return 0;
