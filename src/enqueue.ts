@@ -41,6 +41,7 @@ export function prepareJob(type: unknown, payload: unknown, options: EnqueueOpti
     maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
     timeoutMs: options.timeoutMs ?? null,
     key: options.idempotencyKey ?? null,
+    group: options.group ?? null,
   };
 }
 
@@ -69,8 +70,20 @@ function wakeChannel(target: EnqueueTarget): string | null {
 
 /** Queues given runnable jobs by a statement that did not notify: the trailing NOTIFY wakes them. */
 function trailWake(target: EnqueueTarget, rows: readonly InsertRow[]): void {
-  const queues = rows.filter((r) => r.created && r.run_at <= r.created_at).map((r) => r.queue);
+  const queues = rows.filter((r) => r.created && runsNow(r)).map((r) => r.queue);
   if (queues.length > 0) target.wake.trail(queues);
+}
+
+/**
+ * Whether a new row can run now: its run time is not after its creation, or,
+ * for a grouped job (whose run time is the clock's at insert, a moment after
+ * the transaction's `now()` that is its creation time), not more than a
+ * second after it: a delay is never that short unless the caller asked for
+ * it, and a wake-up too many costs one claim.
+ */
+function runsNow(row: InsertRow): boolean {
+  const slack = row.group_key === null ? 0 : 1000;
+  return row.run_at.getTime() <= row.created_at.getTime() + slack;
 }
 
 /** Inserts one prepared job inside a PRODUCER span (when tracing is on). */
@@ -105,7 +118,9 @@ function batchSpan(jobs: readonly NewJob[]): ReturnType<typeof startProducerSpan
  * keys takes a lighter statement (see `jobInsertKeyless`).
  */
 export async function insertJobs(target: EnqueueTarget, prepared: readonly NewJob[]): Promise<EnqueueResult[]> {
-  if (prepared.every((job) => job.key === null)) return insertKeyless(target, prepared);
+  // Grouped jobs take the statement that returns rows: their run_at is the
+  // server's clock at insert (see jobInsertMany), which only the server knows.
+  if (prepared.every((job) => job.key === null && job.group === null)) return insertKeyless(target, prepared);
   const firstIndex = new Map<string, number>();
   const sources: number[] = [];
   const inserted: NewJob[] = [];

@@ -53,6 +53,7 @@ export type {
   QueueLimits,
   QueueLimitsState,
   RateLimit,
+  GroupLimit,
   QueueStats,
   QueueStatsEntry,
   RecentCounts,

@@ -7,7 +7,7 @@ import type { QueueLimitsState } from "./types.js";
 /**
  * Writes a queue's limits as `queue.setLimits()` takes them (already
  * validated): a field left out keeps its limit, null removes it, and a null
- * input removes both. Returns the limits after the change.
+ * input removes all of them. Returns the limits after the change.
  */
 export async function writeLimits(sql: Sql, channel: string, queue: string, limits: Exclude<LimitsInput, undefined>): Promise<QueueLimitsState> {
   const [row] = await queueLimitsSet(sql, {
@@ -17,6 +17,8 @@ export async function writeLimits(sql: Sql, channel: string, queue: string, limi
     setRate: limits === null || limits.rate !== undefined,
     rateLimit: limits?.rate?.limit ?? null,
     rateIntervalMs: limits?.rate?.intervalMs ?? null,
+    setGroup: limits === null || limits.group !== undefined,
+    groupConcurrency: limits?.group?.concurrency ?? null,
     channel,
   });
   return { queue, ...limitsFromRow(row!) };

@@ -42,6 +42,14 @@ const ROLE_TEXT = "a role name (letters, digits, `_` or `-`; at most 63 characte
 export const roleNameSchema = z.string({ error: ROLE_TEXT }).regex(/^[A-Za-z_][A-Za-z0-9_-]{0,62}$/, { error: ROLE_TEXT });
 
 const KEY_TEXT = "a string of 1 to 512 characters";
+const GROUP_TEXT = "a string of 1 to 256 characters";
+/** A group key: jobs of one group are claimed fairly against other groups, and a queue may limit each group (see `queue.setLimits`). */
+export const groupKeySchema = z
+  .string({ error: GROUP_TEXT })
+  .min(1, { error: GROUP_TEXT })
+  .max(256, { error: GROUP_TEXT })
+  .refine((s) => !s.includes("\u0000") && s.isWellFormed(), { error: `${GROUP_TEXT} without NUL or lone surrogates` });
+
 export const idempotencyKeySchema = z
   .string({ error: KEY_TEXT })
   .min(1, { error: KEY_TEXT })
@@ -78,6 +86,12 @@ export const enqueueOptionsShape = {
   maxAttempts: intSchema(1, 1000).optional(),
   /** The named queue. @default "default" */
   queue: nameSchema.optional(),
+  /**
+   * The job's group (a tenant, an account, a conversation): claims are fair
+   * across a queue's groups, and `setLimits(queue, { group: { concurrency } })`
+   * caps how many jobs of each group run at once (1: one at a time, in order).
+   */
+  group: groupKeySchema.optional(),
   /** Abort the handler after this long (overrides the worker's per-type timeout). */
   timeoutMs: intSchema(1, MAX_INT).optional(),
 };
@@ -220,6 +234,14 @@ export const rateLimitSchema = z.strictObject(
   { error: "an object `{ limit, intervalMs }` or null" },
 );
 
+export const groupLimitSchema = z.strictObject(
+  {
+    /** Jobs of one group that may hold a slot at once (running, or failed and waiting for a retry). */
+    concurrency: intSchema(1, MAX_INT),
+  },
+  { error: "an object `{ concurrency }` or null" },
+);
+
 export const limitsSchema = z
   .strictObject(
     {
@@ -227,8 +249,10 @@ export const limitsSchema = z
       concurrency: intSchema(1, MAX_INT).nullable().optional(),
       /** Jobs of the queue started per interval across the cluster; null removes the limit, absent keeps it. */
       rate: rateLimitSchema.nullable().optional(),
+      /** Jobs of one group running (or waiting for a retry) at once; 1 runs each group's jobs one at a time, in order. Null removes it. */
+      group: groupLimitSchema.nullable().optional(),
     },
-    { error: "an object `{ concurrency, rate }`, or null to remove every limit" },
+    { error: "an object `{ concurrency, rate, group }`, or null to remove every limit" },
   )
   .nullable();
 /**

@@ -338,13 +338,17 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
    * Sets a queue's cluster-wide limits, persistently; every worker's next
    * claim honours them, without a restart. `concurrency` caps the queue's
    * running jobs across every worker and process; `rate` caps the jobs started
-   * in any window of `intervalMs`. A field left out keeps its current limit,
-   * `null` removes it, and `setLimits(name, null)` removes both. Idle workers
+   * in any window of `intervalMs`; `group.concurrency` caps the jobs of each
+   * group (the `group` enqueue option) that hold a slot at once, running or
+   * failed and waiting for a retry: with 1, a group's jobs run one at a
+   * time, in order. A field left out keeps its current limit,
+   * `null` removes it, and `setLimits(name, null)` removes all. Idle workers
    * are woken at once. Resolves to the queue's limits after the change. See
    * docs/flow-control.md for the guarantees.
    * @example
    * await queue.setLimits("emails", { concurrency: 20, rate: { limit: 100, intervalMs: 1000 } });
    * await queue.setLimits("emails", { rate: null }); // keep the concurrency limit, drop the rate
+   * await queue.setLimits("events", { group: { concurrency: 1 } }); // each group's jobs in order
    * await queue.setLimits("emails", null);           // no limits
    */
   async setLimits(name: string, limits: LimitsInput): Promise<QueueLimitsState> {
@@ -353,12 +357,12 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
     return this.#track(() => writeLimits(this.#pooled, this.#channel, queueName, parsed));
   }
 
-  /** A queue's limits (both null when it has none). */
+  /** A queue's limits (all null when it has none). */
   async getLimits(name: string): Promise<QueueLimitsState> {
     const queueName = parse(nameSchema, name, "name");
     return this.#track(async () => {
       const [state] = await readLimits(this.#pooled, queueName);
-      return state ?? { queue: queueName, concurrency: null, rate: null };
+      return state ?? { queue: queueName, concurrency: null, rate: null, group: null };
     });
   }
 

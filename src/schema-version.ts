@@ -11,7 +11,7 @@ import { schemaVersion } from "./sql/schemaVersion.js";
  * version (its statements need what later migrations add), and a newer one
  * when a version beyond this is recorded as breaking in `schema_versions`.
  */
-export const SCHEMA_VERSION = 13;
+export const SCHEMA_VERSION = 14;
 
 /** `flag value` when the schema is not the default, for the commands in messages. */
 function schemaFlag(schema: string): string {

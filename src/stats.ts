@@ -13,6 +13,7 @@ export function limitsFromRow(row: QueueLimitsRow): QueueLimits {
   return {
     concurrency: row.concurrency_limit,
     rate: row.rate_limit === null || row.rate_interval_ms === null ? null : { limit: row.rate_limit, intervalMs: row.rate_interval_ms },
+    group: row.group_concurrency === null ? null : { concurrency: row.group_concurrency },
   };
 }
 

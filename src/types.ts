@@ -68,6 +68,8 @@ export interface Job<Payload = unknown, Result = unknown> {
    * as the handler left it). Null otherwise.
    */
   cancelRequestedAt: Date | null;
+  /** The job's group (the `group` enqueue option), or null. See `queue.setLimits` for group limits. */
+  group: string | null;
 }
 
 /** Zod schemas by job type, for typed and validated payloads. */
@@ -118,6 +120,13 @@ export interface QueueLimits {
   concurrency: number | null;
   /** Jobs of the queue started per interval, across every worker and process. */
   rate: RateLimit | null;
+  /** Jobs of one group holding a slot at once (running, or failed and waiting for a retry); 1: one at a time, in order. */
+  group: GroupLimit | null;
+}
+
+/** A per-group limit: at most `concurrency` jobs of each group hold a slot at once. */
+export interface GroupLimit {
+  concurrency: number;
 }
 
 /** A queue's limits, named (`queue.setLimits`, `queue.getLimits`, `queue.listLimits`). */

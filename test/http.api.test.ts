@@ -230,19 +230,22 @@ describe("queues, stats, schedules, metrics", () => {
   it("sets, changes and clears a queue's limits, and lists them with the queues", async () => {
     const set = await req("POST", "/queues/limited/limits", { body: { concurrency: 5, rate: { limit: 10, intervalMs: 1000 } } });
     expect(set.status).toBe(200);
-    expect(set.body).toEqual({ queue: "limited", concurrency: 5, rate: { limit: 10, intervalMs: 1000 } });
+    expect(set.body).toEqual({ queue: "limited", concurrency: 5, rate: { limit: 10, intervalMs: 1000 }, group: null });
     // A field left out keeps its limit; null removes it.
-    expect((await req("POST", "/queues/limited/limits", { body: { rate: null } })).body).toEqual({ queue: "limited", concurrency: 5, rate: null });
-    expect(await bed.queue.getLimits("limited")).toEqual({ queue: "limited", concurrency: 5, rate: null });
+    expect((await req("POST", "/queues/limited/limits", { body: { rate: null, group: { concurrency: 2 } } })).body).toEqual({ queue: "limited", concurrency: 5, rate: null, group: { concurrency: 2 } });
+    expect(await bed.queue.getLimits("limited")).toEqual({ queue: "limited", concurrency: 5, rate: null, group: { concurrency: 2 } });
     const listed = await req("GET", "/queues");
-    expect(listed.body.queues).toContainEqual(expect.objectContaining({ queue: "limited", limits: { concurrency: 5, rate: null } }));
+    expect(listed.body.queues).toContainEqual(expect.objectContaining({ queue: "limited", limits: { concurrency: 5, rate: null, group: { concurrency: 2 } } }));
+    const badGroup = await req("POST", "/queues/limited/limits", { body: { group: { concurrency: 0 } } });
+    expect(badGroup.status).toBe(400);
+    expect(badGroup.body.error.field).toBe("group.concurrency");
     const bad = await req("POST", "/queues/limited/limits", { body: { concurrency: 0 } });
     expect(bad.status).toBe(400);
     expect(bad.body.error.field).toBe("concurrency");
     const badRate = await req("POST", "/queues/limited/limits", { body: { rate: { limit: 5 } } });
     expect(badRate.status).toBe(400);
     expect(badRate.body.error.field).toMatch(/^rate/);
-    expect((await req("POST", "/queues/limited/limits", { body: { concurrency: null, rate: null } })).body).toEqual({ queue: "limited", concurrency: null, rate: null });
+    expect((await req("POST", "/queues/limited/limits", { body: { concurrency: null, rate: null, group: null } })).body).toEqual({ queue: "limited", concurrency: null, rate: null, group: null });
   });
 
   it("GET /schedules lists schedules", async () => {

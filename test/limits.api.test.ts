@@ -13,11 +13,12 @@ beforeEach(() => void ({ db, queue } = bed));
 
 describe("queue limits", () => {
   it("are set, changed field by field, removed, and seen by another Queue", async () => {
-    expect(await queue.getLimits("emails")).toEqual({ queue: "emails", concurrency: null, rate: null });
+    expect(await queue.getLimits("emails")).toEqual({ queue: "emails", concurrency: null, rate: null, group: null });
     expect(await queue.setLimits("emails", { concurrency: 20, rate: { limit: 100, intervalMs: 1000 } })).toEqual({
       queue: "emails",
       concurrency: 20,
       rate: { limit: 100, intervalMs: 1000 },
+      group: null,
     });
     // A field left out keeps its limit; null removes it.
     expect(await queue.setLimits("emails", { concurrency: 5 })).toMatchObject({ concurrency: 5, rate: { limit: 100, intervalMs: 1000 } });
@@ -27,10 +28,10 @@ describe("queue limits", () => {
     const other = new Queue({ connectionString: db.url, schema: db.schema });
     try {
       expect(await other.listLimits()).toEqual([
-        { queue: "emails", concurrency: 5, rate: null },
-        { queue: "reports", concurrency: null, rate: { limit: 3, intervalMs: 60_000 } },
+        { queue: "emails", concurrency: 5, rate: null, group: null },
+        { queue: "reports", concurrency: null, rate: { limit: 3, intervalMs: 60_000 }, group: null },
       ]);
-      expect(await other.setLimits("emails", null)).toEqual({ queue: "emails", concurrency: null, rate: null });
+      expect(await other.setLimits("emails", null)).toEqual({ queue: "emails", concurrency: null, rate: null, group: null });
     } finally {
       await other.close();
     }
@@ -40,7 +41,7 @@ describe("queue limits", () => {
     await queue.setLimits("reports", { concurrency: 2 });
     expect((await queue.pausedQueues()).map((q) => q.queue)).toEqual(["reports"]);
     await queue.resume("reports");
-    expect(await queue.getLimits("reports")).toEqual({ queue: "reports", concurrency: 2, rate: { limit: 3, intervalMs: 60_000 } });
+    expect(await queue.getLimits("reports")).toEqual({ queue: "reports", concurrency: 2, rate: { limit: 3, intervalMs: 60_000 }, group: null });
   });
 
   it("show in stats, also for a limited queue without jobs", async () => {
@@ -49,11 +50,11 @@ describe("queue limits", () => {
     await queue.setLimits("idle", { rate: { limit: 10, intervalMs: 500 } });
     const stats = await queue.stats();
     expect(stats.queues.map((q) => [q.queue, q.limits])).toEqual([
-      ["a", { concurrency: 3, rate: null }],
-      ["idle", { concurrency: null, rate: { limit: 10, intervalMs: 500 } }],
+      ["a", { concurrency: 3, rate: null, group: null }],
+      ["idle", { concurrency: null, rate: { limit: 10, intervalMs: 500 }, group: null }],
     ]);
     await queue.setLimits("idle", null);
-    expect((await queue.stats()).queues.map((q) => [q.queue, q.limits])).toEqual([["a", { concurrency: 3, rate: null }]]);
+    expect((await queue.stats()).queues.map((q) => [q.queue, q.limits])).toEqual([["a", { concurrency: 3, rate: null, group: null }]]);
   });
 
   it("show in the metrics", async () => {
@@ -79,7 +80,10 @@ describe("queue limits", () => {
       [{ rate: { limit: 10, intervalMs: 1000, burst: 2 } }, /unknown `burst`/],
       [{ rate: 100 }, /`limits\.rate` to be an object `\{ limit, intervalMs \}` or null/],
       [{ concurency: 3 }, /unknown `concurency` \(did you mean `concurrency`\?\)/],
-      [undefined, /`limits` to be an object `\{ concurrency, rate \}`, or null to remove every limit/],
+      [{ group: { concurrency: 0 } }, /`limits\.group\.concurrency` to be an integer from 1 to 2147483647/],
+      [{ group: 1 }, /`limits\.group` to be an object `\{ concurrency \}` or null/],
+      [{ group: {} }, /`limits\.group\.concurrency`/],
+      [undefined, /`limits` to be an object `\{ concurrency, rate, group \}`, or null to remove every limit/],
       ["20", /`limits`/],
     ];
     for (const [limits, message] of bad) {

@@ -36,7 +36,7 @@ describe("djps queues limit", () => {
     expect(ok(await djps("queues", "limit", "emails", "--concurrency", "20", "--rate", "100/1s"))).toBe(
       "Queue emails limits: concurrency 20, rate 100/1s.\n",
     );
-    expect(await queue.getLimits("emails")).toEqual({ queue: "emails", concurrency: 20, rate: { limit: 100, intervalMs: 1000 } });
+    expect(await queue.getLimits("emails")).toEqual({ queue: "emails", concurrency: 20, rate: { limit: 100, intervalMs: 1000 }, group: null });
     // A limit not named keeps its value; 'none' removes one.
     expect(ok(await djps("queues", "limit", "emails", "--rate", "5/500ms"))).toBe("Queue emails limits: concurrency 20, rate 5/500ms.\n");
     expect(ok(await djps("queues", "limit", "emails", "--concurrency", "none"))).toBe("Queue emails limits: rate 5/500ms.\n");
@@ -44,8 +44,14 @@ describe("djps queues limit", () => {
       queue: "reports",
       concurrency: null,
       rate: { limit: 1000, intervalMs: 3_600_000 },
+      group: null,
     });
-    expect(ok(await djps("queues", "limits"))).toMatch(/^queue\s+concurrency\s+rate\nemails\s+-\s+5\/500ms\nreports\s+-\s+1000\/1h\n$/);
+    expect(ok(await djps("queues", "limit", "events", "--group-concurrency", "1"))).toBe("Queue events limits: group 1.\n");
+    expect(await queue.getLimits("events")).toEqual({ queue: "events", concurrency: null, rate: null, group: { concurrency: 1 } });
+    expect(ok(await djps("queues", "limits"))).toMatch(
+      /^queue\s+concurrency\s+rate\s+group\nemails\s+-\s+5\/500ms\s+-\nevents\s+-\s+-\s+1\nreports\s+-\s+1000\/1h\s+-\n$/,
+    );
+    expect(ok(await djps("queues", "limit", "events", "--group-concurrency", "none"))).toBe("Queue events limits: none.\n");
 
     await queue.enqueue("t", {}, { queue: "emails" });
     const status = ok(await djps("status"));
@@ -54,6 +60,7 @@ describe("djps queues limit", () => {
     expect(JSON.parse(ok(await djps("status", "--json"))).queues.find((q: { queue: string }) => q.queue === "emails").limits).toEqual({
       concurrency: null,
       rate: { limit: 5, intervalMs: 500 },
+      group: null,
     });
 
     expect(ok(await djps("queues", "limit", "emails", "--clear"))).toBe("Queue emails limits: none.\n");
@@ -72,6 +79,9 @@ describe("djps queues limit", () => {
       expect(fails(await djps("queues", "limit", "emails", "--rate", rate), 2)).toMatch(/--rate expects a rate like 100\/1s/);
     }
     expect(fails(await djps("queues", "limit", "emails", "--concurrency", "many"), 2)).toMatch(/--concurrency expects a whole number or 'none'/);
+    expect(fails(await djps("queues", "limit", "emails", "--group-concurrency", "0"), 1)).toMatch(/^djps: Expected `--group-concurrency` to be an integer from 1 to 2147483647, got `0`/);
+    expect(fails(await djps("queues", "limit", "emails", "--group-concurrency", "one"), 2)).toMatch(/--group-concurrency expects a whole number or 'none'/);
+    expect(fails(await djps("queues", "limit", "emails", "--clear", "--group-concurrency", "1"), 2)).toMatch(/--clear/);
     expect(fails(await djps("queues", "limit", "emails", "--clear", "--concurrency", "3"), 2)).toMatch(/--clear/);
     expect(fails(await djps("queues", "limit", "--concurrency", "3"), 2)).toMatch(/one queue name/);
     expect(fails(await djps("queues", "limit", "has space", "--concurrency", "3"), 1)).toMatch(/QUEUE/);

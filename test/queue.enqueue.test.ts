@@ -51,6 +51,7 @@ describe("enqueue", () => {
       finishedAt: null,
       progress: null,
       cancelRequestedAt: null,
+      group: null,
     });
     // Runnable at once: run_at is the insert's own now().
     expect(job.runAt.getTime()).toBe(job.createdAt.getTime());

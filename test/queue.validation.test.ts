@@ -38,7 +38,7 @@ async function refused(call: () => Promise<unknown>, field: string, message: str
 }
 
 const NAME = "a name of 1 to 128 characters from letters, digits and `_ . : - /`";
-const OPTION_KEYS = "`idempotencyKey`, `priority`, `delayMs`, `runAt`, `maxAttempts`, `queue`, `timeoutMs`, `client`";
+const OPTION_KEYS = "`idempotencyKey`, `priority`, `delayMs`, `runAt`, `maxAttempts`, `queue`, `group`, `timeoutMs`, `client`";
 
 describe("enqueue refuses bad input before any SQL runs", () => {
   it.each([

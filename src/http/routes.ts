@@ -332,7 +332,7 @@ export const routes: readonly Route[] = [
   {
     method: "POST",
     path: "/queues/:name/limits",
-    summary: "Set a queue's cluster-wide concurrency and rate limits",
+    summary: "Set a queue's cluster-wide concurrency, rate and group limits",
     access: "write",
     params: { name: queueNameParam },
     body: limitsBodySchema,

@@ -23,7 +23,7 @@ const isoDate = z.iso.datetime({ offset: true, error: DATE_TEXT }).transform((s)
 /** Any JSON value, but present. */
 const payloadSchema = z.unknown().refine((v) => v !== undefined, { error: "any JSON value (`null` for none)" }).meta({ description: "The job's payload: any JSON value." });
 
-const JOB_TEXT = "an object { type, payload, queue?, priority?, runAt?, delayMs?, maxAttempts?, idempotencyKey?, timeoutMs? }";
+const JOB_TEXT = "an object { type, payload, queue?, priority?, runAt?, delayMs?, maxAttempts?, idempotencyKey?, timeoutMs?, group? }";
 
 /** One job to enqueue: `enqueue`'s arguments, flattened. */
 const enqueueFields = z.strictObject(
@@ -39,6 +39,9 @@ const enqueueFields = z.strictObject(
       description: "The same (type, key) again returns the first job with `created: false`. Also taken from the `Idempotency-Key` header.",
     }),
     timeoutMs: enqueueOptionsShape.timeoutMs.meta({ description: "Abort the handler after this long." }),
+    group: enqueueOptionsShape.group.meta({
+      description: "The job's group (a tenant, an account): claims are fair across groups, and a queue's group limit caps each group's running jobs.",
+    }),
   },
   { error: JOB_TEXT },
 );
@@ -174,6 +177,7 @@ export const jobResponse = named(
     finishedAt: dateTime.nullable(),
     progress: z.unknown(),
     cancelRequestedAt: dateTime.nullable(),
+    group: z.string().nullable(),
   }),
   "Job",
   "A job as stored.",
@@ -211,6 +215,7 @@ export const queueStateResponse = named(
 const limitsShape = {
   concurrency: z.int().nullable(),
   rate: z.object({ limit: z.int(), intervalMs: z.int() }).nullable(),
+  group: z.object({ concurrency: z.int() }).nullable(),
 };
 export const queuesResponse = named(
   z.object({
@@ -236,8 +241,9 @@ export const limitsBodySchema = named(
     {
       concurrency: limitsSchema.unwrap().shape.concurrency,
       rate: limitsSchema.unwrap().shape.rate,
+      group: limitsSchema.unwrap().shape.group,
     },
-    { error: "an object `{ concurrency, rate }`" },
+    { error: "an object `{ concurrency, rate, group }`" },
   ),
   "LimitsBody",
   "A field left out keeps its limit; null removes it.",

@@ -9,7 +9,7 @@ import type { NewJob } from "./jobRow.js";
  * `COALESCE(u.column, all)`). Most batches give every job the same queue,
  * type and options, and a column sent once costs neither side anything per job.
  */
-function column<T>(values: readonly T[], key: (v: T) => unknown = (v) => v): { each: readonly T[]; all: T | null } {
+export function column<T>(values: readonly T[], key: (v: T) => unknown = (v) => v): { each: readonly T[]; all: T | null } {
   const first = key(values[0]!);
   for (let i = 1; i < values.length; i++) if (key(values[i]!) !== first) return { each: values, all: null };
   return { each: [], all: values[0] ?? null };

@@ -3,7 +3,7 @@ import type { Job, JobErrorRecord } from "../types.js";
 
 /** The columns every statement returning jobs selects, in the order `jobFromRow` reads them. */
 export const JOB_COLUMNS = `id, queue, type, payload, status, priority, run_at, attempts, max_attempts, timeout_ms,
-  idempotency_key, locked_by, locked_until, last_error, errors, result, created_at, updated_at, started_at, finished_at, progress, cancel_requested_at`;
+  idempotency_key, locked_by, locked_until, last_error, errors, result, created_at, updated_at, started_at, finished_at, progress, cancel_requested_at, group_key`;
 
 /** A `jobs` row as `JOB_COLUMNS` selects it and pg parses it. */
 export interface JobRow {
@@ -29,6 +29,7 @@ export interface JobRow {
   finished_at: Date | null;
   progress: unknown;
   cancel_requested_at: Date | null;
+  group_key: string | null;
 }
 
 /**
@@ -65,6 +66,7 @@ export function jobFromRow(row: JobRow): Job {
     finishedAt: row.finished_at,
     progress: row.progress,
     cancelRequestedAt: row.cancel_requested_at,
+    group: row.group_key,
   };
 }
 
@@ -80,10 +82,12 @@ export interface NewJob {
   maxAttempts: number;
   timeoutMs: number | null;
   key: string | null;
+  /** The group key, or null. */
+  group: string | null;
 }
 
 /** Columns the enqueue statements always return: what only the server knows of a new row, and the queue to wake. */
-const INSERT_KNOWN = new Set(["id", "queue", "run_at", "created_at"]);
+const INSERT_KNOWN = new Set(["id", "queue", "run_at", "created_at", "group_key"]);
 
 /**
  * The select list of an enqueue statement over a CTE that returned
@@ -140,5 +144,6 @@ export function jobCreated(job: NewJob, id: string, runAt: Date, createdAt: Date
     finishedAt: null,
     progress: null,
     cancelRequestedAt: null,
+    group: job.group,
   };
 }

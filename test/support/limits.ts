@@ -72,3 +72,45 @@ export async function maxStartsPerWindow(pool: pg.Pool, schema: string, queue: s
   );
   return rows[0].most;
 }
+
+/** An execution with its job's group and the `seq` of its payload (when it has one). */
+export interface GroupedExecution extends Execution {
+  group_key: string | null;
+  seq: number;
+}
+
+/** Every execution joined with its job's group key and payload `seq`. */
+export async function groupedExecutions(pool: pg.Pool, schema: string): Promise<GroupedExecution[]> {
+  const { rows } = await pool.query(
+    `SELECT e.*, j.group_key, coalesce((j.payload->>'seq')::int, -1) AS seq
+     FROM "${schema}".executions e JOIN "${schema}".jobs j ON j.id = e.job_id ORDER BY e.started_at`,
+  );
+  return rows;
+}
+
+/**
+ * Samples, until stopped, the most jobs of one group of `queue` the database
+ * holds running at once (lease passed or not: a group limit counts them all).
+ */
+export function groupSampler(pool: pg.Pool, schema: string, queue: string): { stop(): Promise<{ most: number }> } {
+  let most = 0;
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const { rows } = await pool.query(
+        `SELECT coalesce(max(n), 0)::int AS n FROM (
+           SELECT count(*) AS n FROM "${schema}".jobs WHERE queue = $1 AND status = 'running' AND group_key IS NOT NULL GROUP BY group_key) g`,
+        [queue],
+      );
+      most = Math.max(most, rows[0].n);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      return { most };
+    },
+  };
+}

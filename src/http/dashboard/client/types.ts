@@ -11,7 +11,7 @@ export interface QueueEntry {
   paused: boolean;
   lagMs: number | null;
   /** The queue's cluster-wide limits, or null when it has none. */
-  limits?: { concurrency: number | null; rate: { limit: number; intervalMs: number } | null } | null;
+  limits?: { concurrency: number | null; rate: { limit: number; intervalMs: number } | null; group?: { concurrency: number } | null } | null;
 }
 
 export interface WorkerEntry {
@@ -60,6 +60,7 @@ export interface Job {
   maxAttempts: number;
   timeoutMs: number | null;
   idempotencyKey: string | null;
+  group: string | null;
   lockedBy: string | null;
   lockedUntil: string | null;
   lastError: string | null;

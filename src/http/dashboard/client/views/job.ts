@@ -70,6 +70,7 @@ export const jobView: View = (main, route, app) => {
         row("Attempts", `${job.attempts} of ${job.maxAttempts}`),
         row("Priority", job.priority),
         row("Idempotency key", job.idempotencyKey),
+        row("Group", job.group),
         row("Timeout", job.timeoutMs === null ? null : duration(job.timeoutMs)),
         row("Run at", time(job.runAt)),
         row("Created", time(job.createdAt)),

@@ -119,10 +119,11 @@ function pauseButton(queue: string, paused: boolean, app: Parameters<View>[2]): 
   );
 }
 
-/** A queue's limits in a few words: `≤ 20 running, 100 per 1 s`, or `—` for none. */
+/** A queue's limits in a few words: `≤ 20 running, 100 per 1 s, ≤ 2 per group`, or `—` for none. */
 function limitsText(limits: QueueEntry["limits"]): string {
   const parts: string[] = [];
   if (limits?.concurrency != null) parts.push(`≤ ${limits.concurrency} running`);
   if (limits?.rate) parts.push(`${limits.rate.limit} per ${duration(limits.rate.intervalMs)}`);
+  if (limits?.group) parts.push(limits.group.concurrency === 1 ? "groups one at a time" : `≤ ${limits.group.concurrency} per group`);
   return parts.length > 0 ? parts.join(", ") : "—";
 }
