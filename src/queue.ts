@@ -64,10 +64,12 @@ const WAKE_WINDOW_MS = 10;
  * The producer side: enqueue jobs and inspect or steer them.
  *
  * Every method validates its arguments first and throws a
- * {@link ValidationError} naming the field before anything is written. A
- * call on the Queue's own pool checks the schema's version once (rejecting
- * with a {@link ConfigError} that says to run `npx djps migrate` when the
- * schema is missing or older than this djps), and a failure of the database
+ * {@link ValidationError} naming the field before anything is written. The
+ * first call on the Queue's own pool checks the schema's version (and the
+ * next call again if that check failed), rejecting with a
+ * {@link ConfigError} that says what to do: run `npx djps migrate` when the
+ * schema is missing or older than this djps needs, upgrade djps when a newer
+ * schema holds a change older code cannot use. A failure of the database
  * rejects with a {@link DatabaseError}. After `close()`, calls reject with a
  * {@link ConfigError}.
  *

@@ -23,7 +23,7 @@ export class HttpError extends DjpsError {
 export interface ErrorBody {
   /** What went wrong. */
   error: {
-    /** A stable machine-readable code, e.g. `"VALIDATION"` or `"JOB_NOT_FOUND"`. */
+    /** A stable machine-readable code, e.g. `"VALIDATION"`, `"NOT_FOUND"` or `"UNAVAILABLE"`. */
     code: string;
     /** A sentence for people. */
     message: string;

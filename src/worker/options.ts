@@ -96,7 +96,7 @@ export const WORKER_DEFAULTS = Object.freeze({
     /** How often to look, in ms. */
     intervalMs: 15_000,
   }),
-  /** Retention: the ages of `DEFAULT_RETENTION`, checked every minute. */
+  /** Retention: the ages of {@link DEFAULT_RETENTION} (succeeded jobs 3 days, dead and canceled 14 days), checked every minute. */
   retention: Object.freeze({
     ...DEFAULT_RETENTION,
     /** How often the maintenance loop prunes, in ms. */

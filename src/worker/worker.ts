@@ -203,8 +203,9 @@ export class Worker<S extends JobSchemas = {}, H extends Record<string, unknown>
    * in flight or done, calling it again returns the same promise. A worker
    * that was stopped (or is stopping) does not start again: it rejects with a
    * `ConfigError`; make a new Worker instead.
-   * @throws {@link ConfigError} when the schema is missing, older or newer
-   *   than this djps understands (run `npx djps migrate`), or the worker was stopped.
+   * @throws {@link ConfigError} when the schema is missing or older than this
+   *   djps needs (run `npx djps migrate`), newer with a change this djps
+   *   cannot use (upgrade djps), or the worker was stopped.
    * @throws {@link DatabaseError} when the database cannot be reached.
    * @example
    * await worker.start(); // resolves once the worker claims jobs
