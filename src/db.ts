@@ -9,7 +9,16 @@ import { rowTypes } from "./timestamp.js";
  * driver or ORM with the same shape.
  */
 export interface Executor {
-  query(text: string, values?: unknown[]): Promise<{ rows: unknown[]; rowCount?: number | null }>;
+  /** Runs `text` with `$1`, `$2`… bound to `values`, and resolves to the rows it returned. */
+  query(
+    text: string,
+    values?: unknown[],
+  ): Promise<{
+    /** The rows the statement returned. */
+    rows: unknown[];
+    /** How many rows it touched, when the driver says. */
+    rowCount?: number | null;
+  }>;
 }
 
 /** A statement with a fixed name (prepared once per connection) and its text. */

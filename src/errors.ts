@@ -16,7 +16,11 @@ export class DjpsError extends Error {
   }
 }
 
-/** A public input (argument or option) was not what the API expects. Nothing was written. */
+/**
+ * A public input (argument or option) was not what the API expects. Nothing
+ * was written. Code `VALIDATION`; the message has one shape:
+ * ``Expected `options.priority` to be an integer from -32768 to 32767, got `1.5` (number)``.
+ */
 export class ValidationError extends DjpsError {
   /** The dotted path of the offending input, e.g. `options.priority`. */
   readonly field: string;
@@ -26,22 +30,23 @@ export class ValidationError extends DjpsError {
   }
 }
 
-/** The configuration cannot work: no database to connect to, a bad schema name, and so on. */
+/** The configuration cannot work: no database to connect to, a bad schema name, and so on. Code `CONFIG`. */
 export class ConfigError extends DjpsError {
   constructor(message: string, options?: { cause?: unknown }) {
     super("CONFIG", message, options);
   }
 }
 
-/** Applying the schema failed: database unreachable, authentication, privileges, or a broken migration. */
+/** Applying the schema failed: database unreachable, authentication, privileges, or a broken migration. Code `MIGRATION`. */
 export class MigrationError extends DjpsError {
   constructor(message: string, options?: { cause?: unknown }) {
     super("MIGRATION", message, options);
   }
 }
 
-/** No job has the given id. */
+/** No job has the given id (it never existed, or was pruned). Code `JOB_NOT_FOUND`. */
 export class JobNotFoundError extends DjpsError {
+  /** The id that was asked for. */
   readonly jobId: string;
   constructor(jobId: string) {
     super("JOB_NOT_FOUND", `No job with id \`${jobId}\``);
@@ -52,9 +57,12 @@ export class JobNotFoundError extends DjpsError {
 /**
  * A job that `waitFor` was waiting on ended `dead` or `canceled`. `job` is the
  * job as it ended, with its error history (`job.errors`, `job.lastError`).
+ * Code `JOB_FAILED`.
  */
 export class JobFailedError extends DjpsError {
+  /** The job's id. */
   readonly jobId: string;
+  /** The job as it ended (`status` is `dead` or `canceled`). */
   readonly job: Job;
   constructor(job: Job) {
     const why = job.status === "canceled" ? "was canceled" : `is dead${job.lastError ? `: ${job.lastError}` : ""}`;
@@ -64,9 +72,11 @@ export class JobFailedError extends DjpsError {
   }
 }
 
-/** `waitFor` gave up: the job had not finished within `timeoutMs`. `status` is what it was then. */
+/** `waitFor` gave up: the job had not finished within `timeoutMs`. `status` is what it was then. Code `WAIT_TIMEOUT`. */
 export class WaitTimeoutError extends DjpsError {
+  /** The job's id. */
   readonly jobId: string;
+  /** The job's status when the wait gave up. */
   readonly status: string;
   constructor(jobId: string, timeoutMs: number, status: string) {
     super("WAIT_TIMEOUT", `Job \`${jobId}\` did not finish within ${timeoutMs} ms (it is \`${status}\`)`);
@@ -75,9 +85,11 @@ export class WaitTimeoutError extends DjpsError {
   }
 }
 
-/** The job exists but its state does not allow the operation (e.g. cancelling a running job). */
+/** The job exists but its state does not allow the operation (e.g. retrying a succeeded job). Code `INVALID_STATE`. */
 export class InvalidStateError extends DjpsError {
+  /** The job's id. */
   readonly jobId: string;
+  /** The job's status, which the operation does not accept. */
   readonly status: string;
   constructor(jobId: string, status: string, operation: string, allowed: readonly string[]) {
     super(
@@ -89,7 +101,7 @@ export class InvalidStateError extends DjpsError {
   }
 }
 
-/** The database answered with an error djps did not expect, or could not be reached. */
+/** The database answered with an error djps did not expect, or could not be reached. Code `DATABASE`. */
 export class DatabaseError extends DjpsError {
   /** The PostgreSQL SQLSTATE, or the Node.js error code for network failures. */
   readonly sqlState: string | undefined;
@@ -101,7 +113,15 @@ export class DatabaseError extends DjpsError {
 
 /**
  * Throw this from a handler to fail the job at once, without further retries:
- * the job goes straight to `dead`.
+ * the job goes straight to `dead`. Code `PERMANENT_JOB_FAILURE`.
+ *
+ * @example
+ * const worker = new Worker({
+ *   charge: async (payload) => {
+ *     if (!payload.customerId) throw new PermanentJobError("No customer: retrying will not help");
+ *     return billing.charge(payload);
+ *   },
+ * });
  */
 export class PermanentJobError extends DjpsError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -111,9 +131,10 @@ export class PermanentJobError extends DjpsError {
 
 /**
  * Throw this from a handler (or call `ctx.snooze(ms)`) to put the job back
- * for later without spending an attempt.
+ * for later without spending an attempt. Code `SNOOZE`.
  */
 export class SnoozeJob extends DjpsError {
+  /** How long to wait before the job may run again, in ms. */
   readonly delayMs: number;
   constructor(delayMs: number) {
     // The delay is checked where the snooze is written; here it may be anything a handler passed.

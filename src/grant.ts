@@ -6,10 +6,11 @@ import { schemaGrant } from "./sql/schemaGrant.js";
 import { parse } from "./validate.js";
 import { z } from "zod";
 
+/** Options for `grant()`. */
 export interface GrantOptions {
   /** A connection string of a role that owns the schema (the one that ran `migrate`). @default process.env.DATABASE_URL */
   connectionString?: string;
-  /** @default "djps" */
+  /** The schema djps was migrated into. @default "djps" */
   schema?: string;
   /** The runtime role to give access to. It must exist. */
   role: string;
@@ -30,7 +31,12 @@ const grantOptionsSchema = z.strictObject(
 /**
  * Gives a runtime role exactly what Queue and Worker need in the djps schema
  * (see `schemaGrant`), so the application need not run as the schema's owner.
- * Returns the statements it ran.
+ * Returns the statements it ran (or, with `dryRun`, would run), all in one
+ * transaction.
+ *
+ * @throws {@link ValidationError} for invalid options (naming the field).
+ * @throws {@link ConfigError} when no connection string is given and `DATABASE_URL` is unset.
+ * @throws {@link DjpsError} with code `GRANT` when a statement fails (e.g. the role does not exist).
  *
  * @example
  * await grant({ role: "app_runtime" }); // as the owner, after migrate()

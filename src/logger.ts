@@ -4,9 +4,13 @@
  * @example new Worker(handlers, { logger: pino() })
  */
 export interface Logger {
+  /** Detail for diagnosis (e.g. each job that succeeded). `obj` holds the structured fields, `msg` the words. */
   debug(obj: object, msg?: string): void;
+  /** Notable events: start, stop, signals, a restored connection, pruned and scheduled jobs, a canceled job. */
   info(obj: object, msg?: string): void;
+  /** Something djps handled but worth a look: a failed attempt that will retry, rescued jobs, a lost lease, a shutdown that passed its grace period. */
   warn(obj: object, msg?: string): void;
+  /** A job that went dead, a failure outside a handler (also emitted as `worker:error`), or a listener that threw. */
   error(obj: object, msg?: string): void;
 }
 

@@ -24,10 +24,24 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL("../migrations", import.meta
 /**
  * Creates or upgrades the djps schema. Safe to run from several processes at
  * once (they queue on an advisory lock; the later ones find nothing to do) and
- * a no-op when the schema is up to date.
+ * a no-op when the schema is up to date. Each migration runs in its own
+ * transaction. The same as `npx djps migrate`; run it as a role that may
+ * create the schema, then {@link grant} a runtime role what it needs.
+ *
+ * @param options `connectionString` (default `DATABASE_URL`), `schema`
+ *   (default `"djps"`), and `log`, called with each line of progress.
+ * @returns The schema and the names of the migrations this run applied.
+ * @throws {@link ValidationError} for invalid options.
+ * @throws {@link ConfigError} when no connection string is given and `DATABASE_URL` is unset.
+ * @throws {@link MigrationError} when the database cannot be reached, refuses
+ *   the credentials or privileges, or a migration fails (its transaction is
+ *   rolled back).
  *
  * @example
- * await migrate({ connectionString: process.env.DATABASE_URL });
+ * import { migrate } from "djps";
+ *
+ * const { applied } = await migrate({ connectionString: process.env.DATABASE_URL, log: console.log });
+ * // applied: ["1_init.sql", ...] the first time, [] once up to date
  */
 export async function migrate(options: MigrateOptions = {}): Promise<MigrateResult> {
   return applyMigrations(options, MIGRATIONS_DIR);

@@ -9,11 +9,13 @@ import { JOB_STATUSES } from "./states.js";
  * "Expected `field` to be <message>, got ...".
  */
 
+/** The PostgreSQL schema djps's tables live in when no `schema` option is given. */
 export const DEFAULT_SCHEMA = "djps";
+/** The named queue a job goes to when no `queue` option is given. */
 export const DEFAULT_QUEUE = "default";
-/** @default 3 */
+/** Attempts a job gets when no `maxAttempts` option is given: 3. */
 export const DEFAULT_MAX_ATTEMPTS = 3;
-/** @default 1 MiB */
+/** The largest payload a Queue accepts when no `maxPayloadBytes` option is given: 1 MiB of JSON, in bytes. */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
 export const MAX_INT = 2_147_483_647;
 
@@ -117,12 +119,15 @@ export type EnqueueOptions = z.input<typeof enqueueOptionsSchema>;
 export const listJobsOptionsSchema = z.strictObject(
   {
     // A union reports only "invalid input" of its own, so it names the statuses itself.
+    /** Only jobs in this status, or in any of these. @default every status */
     status: z
       .union([statusSchema, z.array(statusSchema)], { error: `a status (${JOB_STATUSES.join(", ")}) or an array of them` })
       .optional(),
+    /** Only jobs of this named queue. @default every queue */
     queue: nameSchema.optional(),
+    /** Only jobs of this type. @default every type */
     type: nameSchema.optional(),
-    /** @default 100 */
+    /** The most jobs in a page, 1 to 1000. @default 100 */
     limit: intSchema(1, 1000).optional(),
     /** The `nextCursor` of the previous page. */
     cursor: z.string({ error: "a cursor returned by listJobs" }).optional(),
@@ -138,6 +143,10 @@ export type ListJobsOptions = z.input<typeof listJobsOptionsSchema>;
 export const connectionSchemaShape = {
   /** A PostgreSQL connection string. @default process.env.DATABASE_URL */
   connectionString: z.string({ error: "a PostgreSQL connection string" }).min(1, { error: "a PostgreSQL connection string" }).optional(),
+  /**
+   * An existing `pg.Pool` to use instead of a connection string; `close()`
+   * and `stop()` leave it open (djps ends only the pools it creates).
+   */
   pool: z
     .custom<import("pg").Pool>((v) => v !== null && typeof v === "object" && typeof (v as any).query === "function" && typeof (v as any).connect === "function", {
       error: "a pg.Pool",
@@ -180,14 +189,19 @@ export interface QueueOptions<S extends JobSchemas = JobSchemas> extends Omit<Qu
 
 /** One item of `enqueueMany`. */
 export interface EnqueueItem<S extends JobSchemas = JobSchemas, T extends JobType<S> = JobType<S>> {
+  /** The job type. */
   type: T;
+  /** The payload: any JSON, validated by the type's schema when one is registered. */
   payload: PayloadOf<S, T>;
+  /** The job's options, as for `enqueue`. */
   options?: EnqueueOptions;
 }
 
 /** The Queue's defaults, applied in its constructor. */
 export const QUEUE_DEFAULTS = Object.freeze({
+  /** The largest payload accepted, in bytes of JSON (1 MiB). */
   maxPayloadBytes: DEFAULT_MAX_PAYLOAD_BYTES,
+  /** Connections in the pool the Queue creates (when no `pool` is given). */
   poolSize: 10,
 });
 
@@ -264,7 +278,9 @@ export type LimitsInput = z.input<typeof limitsSchema>;
 
 export const migrateOptionsSchema = z.strictObject(
   {
+    /** A connection string of a role that may create the schema and its tables. @default process.env.DATABASE_URL */
     connectionString: connectionSchemaShape.connectionString,
+    /** The schema to create or bring up to date. @default "djps" */
     schema: schemaNameSchema.optional(),
     /** Called with each line of progress. */
     log: z.custom<(line: string) => void>((v) => typeof v === "function", { error: "a function" }).optional(),

@@ -63,6 +63,16 @@ const WAKE_WINDOW_MS = 10;
 /**
  * The producer side: enqueue jobs and inspect or steer them.
  *
+ * Every method validates its arguments first and throws a
+ * {@link ValidationError} naming the field before anything is written. The
+ * first call on the Queue's own pool checks the schema's version (and the
+ * next call again if that check failed), rejecting with a
+ * {@link ConfigError} that says what to do: run `npx djps migrate` when the
+ * schema is missing or older than this djps needs, upgrade djps when a newer
+ * schema holds a change older code cannot use. A failure of the database
+ * rejects with a {@link DatabaseError}. After `close()`, calls reject with a
+ * {@link ConfigError}.
+ *
  * @example
  * const queue = new Queue();                       // DATABASE_URL
  * const { job, created } = await queue.enqueue("send_email", { to: "a@b.com" }, { idempotencyKey: "welcome-42" });
@@ -81,6 +91,26 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
   readonly #waits: JobWaits;
   #closed: Promise<void> | undefined;
 
+  /**
+   * Creates a Queue. It connects lazily: nothing touches the database until
+   * the first call. Without `pool`, it opens its own pool of `poolSize`
+   * connections (10 by default) to `connectionString` or `DATABASE_URL`.
+   *
+   * @param options Where to connect, the schema (default `"djps"`), zod
+   *   schemas by job type and the largest payload (default 1 MiB).
+   * @throws {@link ValidationError} for an invalid option, naming it (e.g. `options.schema`).
+   * @throws {@link ConfigError} when neither `connectionString` nor `pool` is given and `DATABASE_URL` is unset.
+   * @example
+   * import { z } from "zod";
+   * import { Queue } from "djps";
+   *
+   * const queue = new Queue({
+   *   connectionString: process.env.DATABASE_URL,
+   *   schemas: { send_email: z.object({ to: z.email() }) },
+   * });
+   * await queue.enqueue("send_email", { to: "a@b.com" }); // payload type-checked and validated
+   * await queue.close();
+   */
   constructor(options: QueueOptions<S> = {}) {
     super();
     const opts = parse(queueOptionsSchema, options, "options");
@@ -125,7 +155,36 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
 
   /**
    * Adds a job. With an `idempotencyKey`, a second enqueue of the same
-   * (type, key) returns the first job and `created: false`, also under races.
+   * (type, key) returns the first job and `created: false`, also under races,
+   * for as long as the first job is stored. A job runnable now wakes the
+   * idle workers of its queue with a notification.
+   *
+   * With `{ client }`, the job is inserted on that client, inside the
+   * caller's transaction: it exists, and workers are woken, only when that
+   * transaction commits; a rollback leaves no job.
+   *
+   * @param type The job type: which handler runs it.
+   * @param payload Any JSON value; validated by the type's zod schema when
+   *   one is registered, and at most `maxPayloadBytes` once serialised.
+   * @param options Idempotency key, priority (default 0), `delayMs` or
+   *   `runAt`, `maxAttempts` (default 3), named queue (default
+   *   `"default"`), handler `timeoutMs`, and `client`.
+   * @returns The job, and whether this call created it.
+   * @throws {@link ValidationError} for a bad type name, option or payload
+   *   (one that fails its schema, cannot be serialised to JSON, or is too large).
+   * @throws {@link DatabaseError} when the insert fails.
+   * @example
+   * const { job, created } = await queue.enqueue(
+   *   "send_email",
+   *   { to: "a@b.com" },
+   *   { idempotencyKey: "welcome-42", delayMs: 60_000, queue: "emails" },
+   * );
+   *
+   * // In the application's own transaction (a pg.PoolClient):
+   * await client.query("BEGIN");
+   * await client.query("INSERT INTO users (email) VALUES ($1)", ["a@b.com"]);
+   * await queue.enqueue("send_email", { to: "a@b.com" }, { client });
+   * await client.query("COMMIT");
    */
   async enqueue<T extends JobType<S>>(
     type: T,
@@ -146,7 +205,19 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
   /**
    * Adds many jobs in one statement. Each item's idempotency key is honoured
    * against existing rows and within the batch (a repeated key returns the
-   * first item's job with `created: false`). Results come in item order.
+   * first item's job with `created: false`). Results come in item order. All
+   * items are validated before anything is written, so one bad item inserts
+   * none. At most 100,000 items per call; an empty array returns `[]`.
+   *
+   * @param items Up to 100,000 `{ type, payload, options }`.
+   * @param options `client`: insert inside the caller's transaction, as for `enqueue`.
+   * @throws {@link ValidationError} naming the bad item's field (e.g. `items.3.payload`).
+   * @throws {@link DatabaseError} when the insert fails.
+   * @example
+   * const results = await queue.enqueueMany(
+   *   users.map((u) => ({ type: "send_email", payload: { to: u.email }, options: { idempotencyKey: `digest-${u.id}` } })),
+   * );
+   * const created = results.filter((r) => r.created).length;
    */
   async enqueueMany(items: ReadonlyArray<EnqueueItem<S>>, options: CallOptions = {}): Promise<EnqueueResult[]> {
     return this.#track(() => this.#enqueueMany(items, options));
@@ -162,7 +233,10 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
     return results;
   }
 
-  /** The job with this id, or `null`. */
+  /**
+   * The job with this id, or `null` (it never existed, or was pruned).
+   * @throws {@link ValidationError} when `id` is not a UUID.
+   */
   async getJob(id: string, options: CallOptions = {}): Promise<Job | null> {
     const jobId = parse(jobIdSchema, id, "id");
     const { client } = parse(callOptionsSchema, options, "options");
@@ -199,14 +273,21 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
    * at its next lease extension if it missed it), aborts the handler's
    * `ctx.signal` with a cancellation reason and writes `canceled`. If the
    * handler finishes first, the job keeps that outcome instead: it ends
-   * succeeded or canceled, never both. Throws `InvalidStateError` for a
-   * finished job.
+   * succeeded or canceled, never both.
+   * @throws {@link InvalidStateError} for a finished job (succeeded, dead or canceled).
+   * @throws {@link JobNotFoundError} when no job has this id.
+   * @example await queue.cancel(job.id);
    */
   async cancel(id: string, options: CallOptions = {}): Promise<Job> {
     return this.#transition(id, options, (sql, jobId) => jobCancel(sql, { id: jobId, channel: this.#channel }), "cancel", [...CANCELABLE, "running"]);
   }
 
-  /** Puts a failed, dead or canceled job back to `queued`, runnable now. */
+  /**
+   * Puts a failed, dead or canceled job back to `queued`, runnable now, and
+   * wakes idle workers. It keeps its attempts and error history.
+   * @throws {@link InvalidStateError} for a queued, running or succeeded job.
+   * @throws {@link JobNotFoundError} when no job has this id.
+   */
   async retry(id: string, options: CallOptions = {}): Promise<Job> {
     return this.#transition(id, options, (sql, jobId) => jobRetry(sql, { id: jobId, channel: this.#channel }), "retry", RETRYABLE);
   }
@@ -221,6 +302,10 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
    * shared by all its waits, while any wait is pending, and reads the job
    * again on each notification about it and after a reconnect. `onProgress`
    * is called with each new `ctx.progress()` value it reads.
+   * @throws {@link JobFailedError} when the job ends `dead` or `canceled`.
+   * @throws {@link WaitTimeoutError} when `timeoutMs` passes first.
+   * @throws {@link JobNotFoundError} when no job has this id.
+   * @throws {@link ConfigError} when the Queue is closed while waiting.
    * @example const job = await queue.waitFor(id, { timeoutMs: 30_000 });
    */
   async waitFor(id: string, options: WaitOptions = {}): Promise<Job> {
@@ -251,9 +336,13 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
    * one more try. Works in batches of 1,000 (a short transaction each); jobs
    * that die again while it runs may be retried again. An empty filter is
    * refused: pass `{ all: true }` to retry every dead job.
+   * @throws {@link ValidationError} for an empty or invalid filter.
    * @example await queue.retryDead({ type: "send_email", finishedAfter: new Date(Date.now() - 3_600_000) });
    */
-  async retryDead(filter: DeadJobFilter): Promise<{ retried: number }> {
+  async retryDead(filter: DeadJobFilter): Promise<{
+    /** How many dead jobs were put back to `queued`. */
+    retried: number;
+  }> {
     const f = parse(deadJobFilterSchema, filter, "filter");
     return this.#track(async () => ({
       retried: await eachDeadBatch(this.#pooled, jobDeadRetry, f, { channel: this.#channel }),
@@ -263,9 +352,13 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
   /**
    * Deletes dead jobs matching `filter`, in batches of 1,000. An empty filter
    * is refused: pass `{ all: true }` to empty the dead-letter state.
+   * @throws {@link ValidationError} for an empty or invalid filter.
    * @example await queue.purgeDead({ queue: "imports", finishedBefore: new Date("2026-01-01") });
    */
-  async purgeDead(filter: DeadJobFilter): Promise<{ purged: number }> {
+  async purgeDead(filter: DeadJobFilter): Promise<{
+    /** How many dead jobs were deleted. */
+    purged: number;
+  }> {
     const f = parse(deadJobFilterSchema, filter, "filter");
     return this.#track(async () => ({ purged: await eachDeadBatch(this.#pooled, jobDeadPurge, f, {}) }));
   }
@@ -426,7 +519,13 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
   /**
    * Lets the calls already in flight finish (each resolves or rejects as it
    * would have), then ends the pool if this queue created it. Calls made after
-   * `close()` reject with a `ConfigError`. Safe to call twice.
+   * `close()` reject with a `ConfigError`, and pending `waitFor` calls
+   * reject with one at once. Safe to call twice: the second call gets the
+   * same promise.
+   * @example
+   * process.on("SIGTERM", async () => {
+   *   await queue.close();
+   * });
    */
   close(): Promise<void> {
     this.#closed ??= this.#drain();

@@ -8,6 +8,7 @@ import { parse } from "./validate.js";
 
 /** A recurring job, as stored. */
 export interface Schedule {
+  /** The schedule's unique name (scheduling the same name again replaces it). */
   name: string;
   /** Five fields (minute hour day-of-month month day-of-week), six with seconds first, or a nickname like `@hourly`. */
   cron: string;
@@ -15,10 +16,15 @@ export interface Schedule {
   timeZone: string;
   /** The job type each tick enqueues. */
   type: string;
+  /** The payload of every job it enqueues. */
   payload: unknown;
+  /** The named queue its jobs go to. */
   queue: string;
+  /** The priority of its jobs (higher runs first). */
   priority: number;
+  /** The `maxAttempts` of its jobs. */
   maxAttempts: number;
+  /** The handler timeout of its jobs, in ms; null for the worker's own. */
   timeoutMs: number | null;
   /** Ticks missed while no worker ran are enqueued when at most this old (0: skipped). */
   backfillMs: number;
@@ -26,7 +32,9 @@ export interface Schedule {
   lastTick: Date | null;
   /** The next tick after now. */
   nextRunAt: Date | null;
+  /** When the schedule was first created. */
   createdAt: Date;
+  /** When it was last created or replaced. */
   updatedAt: Date;
 }
 
@@ -36,10 +44,11 @@ export interface ScheduleOptions {
   timeZone?: string;
   /** The named queue of the jobs. @default "default" */
   queue?: string;
-  /** @default 0 */
+  /** The priority of the jobs: higher runs first. @default 0 */
   priority?: number;
-  /** @default 3 */
+  /** Attempts each job gets before it is dead. @default 3 */
   maxAttempts?: number;
+  /** Abort each job's handler after this many ms (overrides the worker's per-type timeout). @default the worker's */
   timeoutMs?: number;
   /** Enqueue ticks missed while every worker was down, if they are at most this old. @default 0 (skip them) */
   backfillMs?: number;

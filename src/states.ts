@@ -6,6 +6,13 @@
 
 /** Every state a job can be in. */
 export const JOB_STATUSES = ["queued", "running", "succeeded", "failed", "canceled", "dead"] as const;
+/**
+ * A job's state: `queued` (waiting to run, or to reach its `runAt`),
+ * `running` (a worker holds its lease), `succeeded` (its handler returned),
+ * `failed` (an attempt failed and it waits to be retried), `canceled`
+ * (canceled before it finished) or `dead` (no attempts left, or failed
+ * permanently; see the dead-letter methods).
+ */
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 /** States a worker may claim from (when due). */

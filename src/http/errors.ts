@@ -5,6 +5,7 @@ import { DjpsError, stringProperty } from "../errors.js";
  * one shape: `{ "error": { "code", "message", "field"? } }`.
  */
 export class HttpError extends DjpsError {
+  /** The HTTP status code of the response (400, 401, 404, 409, 503…). */
   readonly status: number;
   /** The request field at fault (a body key, query parameter or header), for 400s. */
   readonly field: string | undefined;
@@ -20,7 +21,15 @@ export class HttpError extends DjpsError {
 
 /** The JSON body of an error response. */
 export interface ErrorBody {
-  error: { code: string; message: string; field?: string };
+  /** What went wrong. */
+  error: {
+    /** A stable machine-readable code, e.g. `"VALIDATION"`, `"NOT_FOUND"` or `"UNAVAILABLE"`. */
+    code: string;
+    /** A sentence for people. */
+    message: string;
+    /** The request field at fault, for 400s (a body key, query parameter or header). */
+    field?: string;
+  };
 }
 
 /**

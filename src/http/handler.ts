@@ -56,7 +56,18 @@ export interface HandlerOptions {
    * snapshots (2000) and two throughput reads (10000), the keep-alive (15000),
    * and how long a stream lasts before the page opens a new one (300000).
    */
-  liveTiming?: { checkMs?: number; minRefreshMs?: number; throughputMs?: number; pingMs?: number; maxStreamMs?: number };
+  liveTiming?: {
+    /** How often the feed reads the change counter, in ms. @default 1000 */
+    checkMs?: number;
+    /** The least time between two snapshots, in ms. @default 2000 */
+    minRefreshMs?: number;
+    /** The least time between two throughput reads, in ms. @default 10000 */
+    throughputMs?: number;
+    /** How often a keep-alive is sent on an idle stream, in ms. @default 15000 */
+    pingMs?: number;
+    /** How long a stream lasts before the page opens a new one, in ms. @default 300000 */
+    maxStreamMs?: number;
+  };
 }
 
 /** A `node:http` request listener; Express, Connect and the like take it as middleware. */
@@ -94,8 +105,20 @@ interface Compiled {
 
 /**
  * The HTTP API as a `(req, res)` handler on plain `node:http` types: mount it
- * in any server or framework. See docs/http.md.
+ * in any server or framework. See docs/http.md. It works through the given
+ * Queue (closing the Queue is the caller's job) and, with `auth` (the
+ * default), accepts the API keys made by {@link createKey}. Every error
+ * response has the shape of {@link ErrorBody}.
+ * @param options The Queue, the mount path, `auth` (default true), body
+ *   limits, `dashboard` (default true) and `onError`.
+ * @returns A request listener that answers every request it is given.
+ * @throws {@link index.ValidationError} for invalid options (e.g. a `basePath` with a trailing slash).
  * @example
+ * import http from "node:http";
+ * import { Queue } from "djps";
+ * import { createHandler } from "djps/http";
+ *
+ * const queue = new Queue();
  * const api = createHandler({ queue, basePath: "/djps" });
  * http.createServer(api).listen(8080);      // or app.use("/djps", api) in Express
  */

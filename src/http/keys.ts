@@ -13,19 +13,25 @@ import { parse } from "../validate.js";
 
 /** Where keys live: a Queue's pool and schema (any `Queue` will do). */
 export interface KeyStore {
+  /** The pool to run the statements on. */
   readonly pool: pg.Pool;
+  /** The schema djps was migrated into. */
   readonly schema: string;
 }
 
 /** A key's rate limit: at most `limit` requests in a burst, refilled at `limit` per `periodMs`. */
 export interface RateLimit {
+  /** Requests allowed in a burst, and refilled per `periodMs`. */
   limit: number;
+  /** The refill period, in ms. */
   periodMs: number;
 }
 
 /** An API key as listed: everything but its secret, which is never stored. */
 export interface ApiKey {
+  /** The key's id (a UUID), for `revokeKey`; not the secret. */
   id: string;
+  /** Its label for people. */
   name: string;
   /** The queues it may see and act on; `null`: every queue. */
   queues: string[] | null;
@@ -33,6 +39,7 @@ export interface ApiKey {
   readOnly: boolean;
   /** Its token bucket, or `null` for no limit. */
   rate: RateLimit | null;
+  /** When it was created. */
   createdAt: Date;
   /** When it was revoked; `null` while it works. */
   revokedAt: Date | null;
@@ -59,8 +66,9 @@ export interface CreateKeyOptions {
   rate?: RateLimit | string;
 }
 
-/** No API key has the given id. */
+/** No API key has the given id. Code `KEY_NOT_FOUND`. */
 export class KeyNotFoundError extends DjpsError {
+  /** The id that was asked for. */
   readonly keyId: string;
   constructor(keyId: string) {
     super("KEY_NOT_FOUND", `No API key with id \`${keyId}\``);
@@ -132,6 +140,8 @@ function keyFromRow(row: KeyRow): ApiKey {
 /**
  * Creates an API key for the HTTP API and returns it with its secret, which
  * is shown this once: only its SHA-256 is stored.
+ * @param store Where keys live: any `Queue` (its pool and schema).
+ * @throws {@link index.ValidationError} for invalid options (e.g. a bad `rate`).
  * @example
  * const { id, key } = await createKey(queue, { name: "billing-service", queues: ["billing"], rate: "100/1s" });
  */
@@ -158,7 +168,9 @@ export async function listKeys(store: KeyStore): Promise<ApiKey[]> {
 
 /**
  * Revokes a key: from now on it gets 401. It stays listed, with the time.
- * Throws `KeyNotFoundError` for an unknown id.
+ * @throws {@link index.ValidationError} when `id` is not a UUID.
+ * @throws {@link KeyNotFoundError} for an unknown id.
+ * @example await revokeKey(queue, id);
  */
 export async function revokeKey(store: KeyStore, id: string): Promise<ApiKey> {
   const keyId = parse(keyIdSchema, id, "id");

@@ -9,11 +9,11 @@ import { createHandler } from "./handler.js";
 
 /** Options for `serve`. */
 export interface ServeOptions {
-  /** @default process.env.DATABASE_URL */
+  /** A PostgreSQL connection string. @default process.env.DATABASE_URL */
   connectionString?: string;
-  /** @default "djps" */
+  /** The schema djps was migrated into. @default "djps" */
   schema?: string;
-  /** @default 8080 (0: any free port) */
+  /** The TCP port to listen on. @default 8080 (0: any free port) */
   port?: number;
   /** The address to listen on. @default "127.0.0.1" */
   host?: string;
@@ -25,9 +25,9 @@ export interface ServeOptions {
   basePath?: string;
   /** Connections in the server's pool. @default 10 */
   poolSize?: number;
-  /** See `createHandler`. */
+  /** The largest request body, in bytes (see `createHandler`). @default the Queue's `maxPayloadBytes` + 64 KiB */
   maxBodyBytes?: number;
-  /** See `createHandler`. @default 10000 */
+  /** The whole body must arrive within this many ms, or the request gets 408 (see `createHandler`). @default 10000 */
   bodyTimeoutMs?: number;
   /** Serve the dashboard at the base path (see `createHandler`). @default true */
   dashboard?: boolean;
@@ -37,12 +37,14 @@ export interface ServeOptions {
 
 /** A running server. */
 export interface Serving {
+  /** The listening `node:http` server. */
   readonly server: Server;
   /** Where the API answers, e.g. `http://127.0.0.1:8080` (with the base path, if any). */
   readonly url: string;
   /**
    * Graceful shutdown: stop accepting connections, let the requests in
-   * flight finish (cut off after `timeoutMs`), then close the pool. Safe to call twice.
+   * flight finish (cut off after `timeoutMs`, default 10000 ms), then close
+   * the pool. Safe to call twice.
    */
   close(timeoutMs?: number): Promise<void>;
 }
@@ -72,7 +74,13 @@ export function isLoopback(host: string): boolean {
 
 /**
  * Runs the HTTP API standalone: a Queue on the database, the handler, a
- * `node:http` server. What `djps serve` runs.
+ * `node:http` server. What `djps serve` runs. Resolves once the server
+ * listens.
+ * @throws {@link index.ValidationError} for invalid options.
+ * @throws {@link index.ConfigError} for `auth: false` on an address other machines
+ *   can reach (without `force`), or when no connection string is given and
+ *   `DATABASE_URL` is unset.
+ * @throws The server's `listen` error (e.g. `EADDRINUSE`) when the port is taken.
  * @example
  * const serving = await serve({ port: 8080 });
  * process.once("SIGTERM", () => serving.close());

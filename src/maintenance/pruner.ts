@@ -6,8 +6,11 @@ import type { Duty, DutyContext } from "./duty.js";
 
 /** How long finished jobs are kept, by status, in milliseconds; `false` keeps them forever. */
 export interface RetentionAges {
+  /** Age after which succeeded jobs are deleted, in ms, or `false` to keep them. */
   succeededMs: number | false;
+  /** Age after which dead jobs are deleted, in ms, or `false` to keep them. */
   deadMs: number | false;
+  /** Age after which canceled jobs are deleted, in ms, or `false` to keep them. */
   canceledMs: number | false;
 }
 
@@ -15,8 +18,11 @@ export interface RetentionAges {
 export interface PruneResult {
   /** All of them. */
   deleted: number;
+  /** Of those, `succeeded` jobs. */
   succeeded: number;
+  /** Of those, `dead` jobs. */
   dead: number;
+  /** Of those, `canceled` jobs. */
   canceled: number;
 }
 

@@ -14,6 +14,7 @@ export interface RescueResult {
    * buffer and died): back to `queued` without spending an attempt.
    */
   released: number;
+  /** The ids of all of them. */
   ids: string[];
 }
 

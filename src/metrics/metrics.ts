@@ -42,6 +42,11 @@ export class Metrics {
   readonly #cacheMs: number;
   #stats: { at: number; value: Promise<QueueStats> } | undefined;
 
+  /**
+   * Creates the metrics of a queue's database and of this process's workers;
+   * nothing is read until `render()`.
+   * @throws {@link ValidationError} for invalid options (e.g. `workers` holding something other than a Worker).
+   */
   constructor(options: MetricsOptions = {}) {
     const o = parse(optionsSchema, options, "options");
     this.#queue = o.queue;
@@ -49,7 +54,11 @@ export class Metrics {
     for (const worker of o.workers ?? []) this.#counters.track(worker);
   }
 
-  /** Counts this worker's jobs too. */
+  /**
+   * Counts this worker's jobs too, from now on.
+   * @returns this, for chaining.
+   * @throws {@link ValidationError} when `worker` is not a Worker.
+   */
   track(worker: Worker<JobSchemas>): this {
     this.#counters.track(parse(z.custom<Worker<JobSchemas>>((v) => v instanceof Worker, { error: "a Worker" }), worker, "worker"));
     return this;

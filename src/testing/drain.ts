@@ -41,7 +41,9 @@ export type DrainOptions = z.input<typeof drainOptionsSchema>;
 
 /** What `drain` did: every run in the order it ran, and how many ended each way. */
 export interface DrainResult {
+  /** Every run, in the order it ran (a job that ran twice appears twice). */
   runs: JobRun[];
+  /** How many runs ended each way (every outcome is present, 0 when none). */
   counts: Record<RunOutcome, number>;
   /** Jobs the schedule pass enqueued (with `clock`). */
   scheduled: number;
@@ -73,10 +75,18 @@ export class DrainLimitError extends DjpsError {
  * written with its fenced statements, and each handler runs through the
  * Worker's own path, with a real `ctx`.
  *
+ * @param queue The application's Queue: its pool and schema are used.
+ * @param handlers Handlers by job type, as `new Worker()` takes them.
+ * @param options `queues`, `types`, `maxRuns` (default 1000), `clock`, and
+ *   the run settings shared with `runJob`.
+ * @throws {@link index.ValidationError} for invalid handlers or options, or a `types` entry with no handler.
+ * @throws {@link DrainLimitError} after `maxRuns` runs with jobs still due.
+ *
  * @example
  * await queue.enqueue("send_email", { to: "a@b.c" });
- * const { runs } = await drain(queue, { send_email: async (payload) => ({ sent: true }) });
+ * const { runs, counts } = await drain(queue, { send_email: async (payload) => ({ sent: true }) });
  * assert.equal(runs[0].outcome, "succeeded");
+ * assert.equal(counts.failed, 0);
  */
 export async function drain(queue: Queue<any>, handlers: Handlers<any>, options: DrainOptions = {}): Promise<DrainResult> {
   const { sql, channel } = internalsOf(queue);

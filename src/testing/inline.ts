@@ -30,6 +30,7 @@ export type RunOutcome = "succeeded" | "failed" | "dead" | "snoozed" | "canceled
 export interface JobRun {
   /** The job as its handler saw it (`ctx.job`): status `running`, `attempts` counting this run. */
   job: Job;
+  /** How the run ended: see {@link RunOutcome}. */
   outcome: RunOutcome;
   /** The handler's result as stored on the job (through JSON), when it succeeded. */
   result?: unknown;

@@ -34,6 +34,10 @@ const isSingle = (h: unknown): boolean => typeof h === "function" || (h !== null
  * handlers by type as `new Worker()` takes, which must have one for the job's
  * type. An object with a function under `handler` is read as a spec.
  *
+ * @throws {@link index.InvalidStateError} when the job is not `queued` or `failed`.
+ * @throws {@link index.JobNotFoundError} for an unknown id.
+ * @throws {@link index.ValidationError} for a bad id, option or handler, or no handler for the job's type.
+ *
  * @example
  * const { job } = await queue.enqueue("resize", { src: "a.png" }, { delayMs: 60_000 });
  * const run = await runJob(queue, job.id, async (payload, ctx) => resize(payload, ctx.signal));

@@ -72,20 +72,56 @@ const intervalSchema = intSchema(50, MAX_INT);
  * of `leaseMs`; `workerId` to `<host>:<pid>:<random>`.
  */
 export const WORKER_DEFAULTS = Object.freeze({
+  /** Jobs run at once by one worker. */
   concurrency: 10,
+  /** How long a claimed job is held before another worker may rescue it, in ms. */
   leaseMs: 30_000,
+  /** How often an idle worker looks for jobs when no notification came, in ms. */
   pollIntervalMs: 1000,
+  /** Wake on LISTEN/NOTIFY as soon as a job is enqueued. */
   listen: true,
-  backoff: Object.freeze({ baseMs: 1000, factor: 2, maxMs: 3_600_000, jitter: 0.25 }),
-  rescue: Object.freeze({ intervalMs: 15_000 }),
-  retention: Object.freeze({ ...DEFAULT_RETENTION, intervalMs: 60_000 }),
-  scheduler: Object.freeze({ intervalMs: 1000 }),
+  /** Retry timing: 1 s after the first failure, doubling, at most 1 hour, up to 25 % taken off at random. */
+  backoff: Object.freeze({
+    /** Delay after the first failed attempt, in ms. */
+    baseMs: 1000,
+    /** Growth of the delay per failed attempt. */
+    factor: 2,
+    /** Upper bound of a delay, in ms (1 hour). */
+    maxMs: 3_600_000,
+    /** Fraction of the delay taken off at random, to spread retries. */
+    jitter: 0.25,
+  }),
+  /** Rescue of jobs whose lease passed. */
+  rescue: Object.freeze({
+    /** How often to look, in ms. */
+    intervalMs: 15_000,
+  }),
+  /** Retention: the ages of {@link DEFAULT_RETENTION} (succeeded jobs 3 days, dead and canceled 14 days), checked every minute. */
+  retention: Object.freeze({
+    ...DEFAULT_RETENTION,
+    /** How often the maintenance loop prunes, in ms. */
+    intervalMs: 60_000,
+  }),
+  /** Recurring schedules: enqueued by every worker unless turned off. */
+  scheduler: Object.freeze({
+    /** How often to look for due ticks, in ms. */
+    intervalMs: 1000,
+  }),
+  /** Whether SIGINT and SIGTERM stop the worker. */
   handleSignals: false,
+  /** Grace period for running jobs at `stop()`, in ms. */
   shutdownTimeoutMs: 30_000,
+  /** Connections in the pool the worker creates (when no `pool` is given). */
   poolSize: 6,
+  /** Logs nothing. */
   logger: silentLogger,
 });
 
+/**
+ * The retry timing a Worker uses when none is given (`WORKER_DEFAULTS.backoff`):
+ * 1 s after the first failure, doubling with each failure, at most 1 hour,
+ * with up to a quarter of each delay taken off at random. See `retryDelayMs`.
+ */
 export const DEFAULT_BACKOFF = WORKER_DEFAULTS.backoff;
 
 const both = (grouped: string, flat: string) => ({
@@ -114,7 +150,15 @@ export const workerOptionsSchema = z
       /** Retry timing. @default { baseMs: 1000, factor: 2, maxMs: 3600000, jitter: 0.25 } */
       backoff: backoffSchema.optional(),
       /** Maintenance: how often to rescue jobs whose lease passed (their worker died). @default { intervalMs: 15000 } */
-      rescue: z.strictObject({ intervalMs: intervalSchema.optional() }, { error: "an object { intervalMs }" }).optional(),
+      rescue: z
+        .strictObject(
+          {
+            /** How often to look for jobs whose lease passed, in ms (at least 50). @default 15000 */
+            intervalMs: intervalSchema.optional(),
+          },
+          { error: "an object { intervalMs }" },
+        )
+        .optional(),
       /**
        * Maintenance: how long finished jobs are kept before they are deleted
        * (in batches, one worker at a time), and how often to look; `false`
@@ -129,7 +173,16 @@ export const workerOptionsSchema = z
        * @default { intervalMs: 1000 }
        */
       scheduler: z
-        .union([z.boolean(), z.strictObject({ intervalMs: intervalSchema.optional() })], { error: "true, false, or an object { intervalMs }" })
+        .union(
+          [
+            z.boolean(),
+            z.strictObject({
+              /** How often to look for due ticks, in ms (at least 50). @default 1000 */
+              intervalMs: intervalSchema.optional(),
+            }),
+          ],
+          { error: "true, false, or an object { intervalMs }" },
+        )
         .optional(),
       /** @deprecated Use `rescue: { intervalMs }`. */
       rescueIntervalMs: intervalSchema.optional(),

@@ -8,6 +8,7 @@ import type { workerOptionsSchema } from "./options.js";
 
 /** A handler with per-type settings. */
 export interface HandlerSpec<Payload = unknown, Result = unknown> {
+  /** The function that runs the job: its return value is the job's result; what it throws fails the attempt. */
   handler: Handler<Payload, Result>;
   /** Abort the handler and fail the attempt after this long (a job's own `timeoutMs` wins). */
   timeoutMs?: number;

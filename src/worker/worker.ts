@@ -38,22 +38,6 @@ type State = "new" | "starting" | "running" | "stopping" | "stopped";
 const MARK_DELAY_MS = 100;
 
 /**
- * Runs jobs: claims them in batches for its free slots, holds leases with
- * heartbeats, writes outcomes in batches, retries with backoff, rescues jobs
- * of dead workers, and shuts down gracefully.
- *
- * The work is split by seam: the `Claimer` claims and buffers jobs, `Slots`
- * holds the running attempts, `Leases` keeps their leases, `Outcomes`
- * records how attempts ended, and the `Maintainer` runs the maintenance
- * duties. The worker itself is the lifecycle: start, run each job in a slot,
- * stop.
- *
- * @example
- * const worker = new Worker({ send_email: async (payload, ctx) => mailer.send(payload, { signal: ctx.signal }) });
- * await worker.start();
- * process.on("SIGTERM", () => worker.stop());
- */
-/**
  * At shutdown, how long a worker waits for handlers it cut off (grace period
  * passed, or a second signal) to return, so that one honouring its signal can
  * run its cleanup before the process exits. Their jobs are released already.
@@ -63,6 +47,25 @@ const ABORTED_CLEANUP_MS = 2000;
 /** The payload prefix of a cancel request on the jobs channel (queue names cannot hold a space). */
 const CANCEL_PREFIX = "cancel ";
 
+/**
+ * Runs jobs: claims them in batches for its free slots, holds leases with
+ * heartbeats, writes outcomes in batches, retries with backoff, rescues jobs
+ * of dead workers, enqueues the ticks of recurring schedules, deletes
+ * finished jobs past their retention age, and shuts down gracefully. A
+ * handler's return value is the job's result; what it throws fails the
+ * attempt (retried with backoff until `maxAttempts`, then `dead`).
+ *
+ * The work is split by seam: the `Claimer` claims and buffers jobs, `Slots`
+ * holds the running attempts, `Leases` keeps their leases, `Outcomes`
+ * records how attempts ended, and the `Maintainer` runs the maintenance
+ * duties. The worker itself is the lifecycle: start, run each job in a slot,
+ * stop. Its events (`worker.on(...)`) are listed in {@link WorkerEvents}.
+ *
+ * @example
+ * const worker = new Worker({ send_email: async (payload, ctx) => mailer.send(payload, { signal: ctx.signal }) });
+ * await worker.start();
+ * process.on("SIGTERM", () => worker.stop());
+ */
 export class Worker<S extends JobSchemas = {}, H extends Record<string, unknown> = Record<string, unknown>> extends TypedEmitter<WorkerEvents> {
   /** This worker's id, as stored in `locked_by`. */
   readonly id: string;
@@ -86,6 +89,43 @@ export class Worker<S extends JobSchemas = {}, H extends Record<string, unknown>
   /** This worker in the process-wide signal handling, with `handleSignals`. */
   #signalMember: SignalMember | undefined;
 
+  /**
+   * Creates a worker; it claims nothing until `start()`. Without `pool`, it
+   * opens its own pool of `poolSize` connections (6 by default; one stays on
+   * LISTEN) to `connectionString` or `DATABASE_URL`, connecting lazily.
+   * Every default is in {@link WORKER_DEFAULTS}.
+   *
+   * @param handlers Handlers by job type: a function `(payload, ctx) =>
+   *   result`, or `{ handler, timeoutMs, backoff, schema }` for per-type
+   *   settings.
+   * @param options Connection and schema, `concurrency` (default 10),
+   *   `queues` (default every queue), `leaseMs` (default 30000), `backoff`,
+   *   maintenance settings, `handleSignals`, `shutdownTimeoutMs` (default
+   *   30000), `logger`.
+   * @throws {@link ValidationError} for an invalid handler or option, naming it (e.g. `options.concurrency`, `handlers.send_email.timeoutMs`).
+   * @throws {@link ConfigError} when neither `connectionString` nor `pool` is given and `DATABASE_URL` is unset.
+   * @example
+   * import { z } from "zod";
+   * import { Worker, PermanentJobError } from "djps";
+   *
+   * const worker = new Worker(
+   *   {
+   *     send_email: async (payload, ctx) => {
+   *       await mailer.send(payload, { signal: ctx.signal });
+   *       return { sent: true };
+   *     },
+   *     resize_image: { handler: resize, timeoutMs: 60_000, backoff: { baseMs: 5000 } },
+   *   },
+   *   {
+   *     schemas: { send_email: z.object({ to: z.email() }) }, // types and checks the payload
+   *     concurrency: 20,
+   *     queues: ["default", "emails"],
+   *     handleSignals: true, // stop gracefully on SIGINT/SIGTERM
+   *   },
+   * );
+   * worker.on("job:dead", ({ job, error }) => alert(job.id, error.message));
+   * await worker.start();
+   */
   constructor(handlers: Handlers<NoInfer<S>, H>, options: WorkerOptions<S> = {}) {
     super();
     const o = resolveWorkerOptions(handlers, options);
@@ -163,6 +203,12 @@ export class Worker<S extends JobSchemas = {}, H extends Record<string, unknown>
    * in flight or done, calling it again returns the same promise. A worker
    * that was stopped (or is stopping) does not start again: it rejects with a
    * `ConfigError`; make a new Worker instead.
+   * @throws {@link ConfigError} when the schema is missing or older than this
+   *   djps needs (run `npx djps migrate`), newer with a change this djps
+   *   cannot use (upgrade djps), or the worker was stopped.
+   * @throws {@link DatabaseError} when the database cannot be reached.
+   * @example
+   * await worker.start(); // resolves once the worker claims jobs
    */
   start(): Promise<void> {
     if (this.#stopPromise) {
@@ -176,9 +222,23 @@ export class Worker<S extends JobSchemas = {}, H extends Record<string, unknown>
    * Stops claiming, waits up to `timeoutMs` for running jobs to finish, then
    * aborts the rest and puts them back to `queued` (without spending an
    * attempt) so another worker picks them up at once. Calling it again returns
-   * the same promise.
+   * the same promise. Resolves once every job is finished or released, the
+   * maintenance passes have ended, and the pool djps created is closed (a
+   * `pool` that was given stays open). Stopping a worker that never started
+   * just releases its pool.
+   * @param options `timeoutMs`: the grace period for running jobs, in ms
+   *   (default: the `shutdownTimeoutMs` option, 30000).
+   * @throws {@link ValidationError} (as a rejection) for invalid options.
+   * @example
+   * process.on("SIGTERM", async () => {
+   *   await worker.stop({ timeoutMs: 10_000 });
+   *   process.exit(0);
+   * });
    */
-  stop(options?: { timeoutMs?: number }): Promise<void> {
+  stop(options?: {
+    /** How long to wait for running jobs before releasing them, in ms. @default the `shutdownTimeoutMs` option (30000) */
+    timeoutMs?: number;
+  }): Promise<void> {
     let timeoutMs: number;
     try {
       timeoutMs = parse(stopOptionsSchema, options, "options")?.timeoutMs ?? this.#o.shutdownTimeoutMs;
