@@ -1,7 +1,7 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import knexFactory from "knex";
 import { drizzle } from "drizzle-orm/node-postgres";
-import { Kysely, PostgresDialect } from "kysely";
+import { CamelCasePlugin, Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, ValidationError, type Executor } from "../src/index.js";
@@ -144,6 +144,27 @@ describe.each(Object.keys(LIBRARIES))("enqueue inside a transaction of %s", (nam
     });
     expect((await bed.queue.getJob(ids[0]!))?.runAt.getTime()).toBeGreaterThan(Date.now() + 30_000);
     expect(await jobsOf(email)).toBe(2);
+  });
+});
+
+describe("kyselyClient", () => {
+  it("reads djps's rows as they are under a plugin that renames columns (CamelCasePlugin)", async () => {
+    const db = new Kysely<AppDatabase>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: bed.db.url, max: 1 }) }),
+      plugins: [new CamelCasePlugin()],
+    });
+    try {
+      const { job, created } = await db.transaction().execute((trx) =>
+        bed.queue.enqueue("camel_case", { a: 1 }, { client: kyselyClient(trx), idempotencyKey: "camel" }),
+      );
+      expect(created).toBe(true);
+      expect(job.createdAt).toBeInstanceOf(Date);
+      expect(job.runAt).toBeInstanceOf(Date);
+      const again = await db.transaction().execute((trx) => bed.queue.enqueue("camel_case", { a: 1 }, { client: kyselyClient(trx), idempotencyKey: "camel" }));
+      expect(again).toMatchObject({ created: false, job: { id: job.id, idempotencyKey: "camel", maxAttempts: 3 } });
+    } finally {
+      await db.destroy();
+    }
   });
 });
 
