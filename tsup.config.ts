@@ -20,12 +20,12 @@ export const dashboardBuild: Options = {
 
 export default defineConfig([
   {
-    entry: { index: "src/index.ts", http: "src/http/index.ts", testing: "src/testing/index.ts" },
+    entry: { index: "src/index.ts", http: "src/http/index.ts", testing: "src/testing/index.ts", adapters: "src/adapters/index.ts" },
     format: ["esm", "cjs"],
     dts: true,
     // CommonJS too: the entries share chunks instead of each carrying its own
     // copy of the error classes, so `instanceof` holds across djps, djps/http
-    // and djps/testing under require as under import.
+    // djps/testing and djps/adapters under require as under import.
     splitting: true,
     shims: true,
     sourcemap: true,

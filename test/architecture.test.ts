@@ -37,6 +37,8 @@ const LAYERS: Array<[string, RegExp]> = [
   ["http", /^http\//],
   // The testing helpers (`djps/testing`): beside the HTTP API, loaded only when imported.
   ["testing", /^testing\//],
+  // Clients made from other libraries' transactions (`djps/adapters`): loaded only when imported.
+  ["adapters", /^adapters\//],
   ["cli", /^(cli\.ts|cli\/)/],
 ];
 
@@ -83,6 +85,13 @@ describe("architecture", () => {
     const reached = reachedFrom("index.ts");
     expect([...reached].filter((f) => f.startsWith("http/") || f.startsWith("testing/"))).toEqual([]);
     expect(reached.size).toBeGreaterThan(10);
+  });
+
+  it("keeps djps/adapters off the main entry, and the main entry off it", () => {
+    expect([...reachedFrom("index.ts")].filter((f) => f.startsWith("adapters/"))).toEqual([]);
+    const reached = reachedFrom("adapters/index.ts");
+    expect([...reached].filter((f) => f === "index.ts" || f.startsWith("http/") || f.startsWith("testing/") || f.startsWith("cli"))).toEqual([]);
+    expect(reached.has("adapters/knex.ts")).toBe(true);
   });
 
   it("keeps djps/testing off the main entry and the HTTP API", () => {

@@ -42,6 +42,7 @@ async function copyClone(to: string): Promise<void> {
  */
 const USER_CODE = `import { Queue, ValidationError, type EnqueueOptions, type Job } from "djps";
 import { drain, expectEnqueued, type DrainResult } from "djps/testing";
+import { knexClient, type KnexTransactionLike } from "djps/adapters";
 
 const queue = new Queue({ connectionString: "postgres://localhost/app" });
 export const pool = queue.pool;
@@ -55,6 +56,9 @@ new Queue({ poolSize: "ten" });
 export async function drained(): Promise<DrainResult> {
   await expectEnqueued(queue, { type: "send_email", payload: { to: "a@b.c" } });
   return drain(queue, { send_email: async (payload) => payload });
+}
+export async function inTransaction(trx: KnexTransactionLike): Promise<void> {
+  await queue.enqueue("send_email", { to: "a@b.c" }, { client: knexClient(trx) });
 }
 `;
 
@@ -130,6 +134,10 @@ describe.skipIf(!process.env.DJPS_TEST_PACK)("the packed package", () => {
       "dist/testing.cjs",
       "dist/testing.d.ts",
       "dist/testing.d.cts",
+      "dist/adapters.js",
+      "dist/adapters.cjs",
+      "dist/adapters.d.ts",
+      "dist/adapters.d.cts",
       "dist/cli.js",
       "dist/dashboard/app.js",
       "dist/dashboard/app.css",
@@ -195,6 +203,8 @@ describe.skipIf(!process.env.DJPS_TEST_PACK)("the packed package", () => {
     expect(stdout).toContain("node_modules/djps/dist/index.d.cts");
     expect(stdout).toContain("node_modules/djps/dist/testing.d.ts");
     expect(stdout).toContain("node_modules/djps/dist/testing.d.cts");
+    expect(stdout).toContain("node_modules/djps/dist/adapters.d.ts");
+    expect(stdout).toContain("node_modules/djps/dist/adapters.d.cts");
   });
 
   it("migrates with npx djps migrate", async () => {
@@ -238,6 +248,24 @@ describe.skipIf(!process.env.DJPS_TEST_PACK)("the packed package", () => {
     expect((await ok("node", ["check-testing.cjs"], project, 60_000, env)).stdout.trim()).toBe("succeeded:42 true");
     const alone = await ok("node", ["-e", "require('djps/testing'); console.log(Object.keys(require.cache).some((p) => p.endsWith('/djps/dist/index.cjs')))"], project);
     expect(alone.stdout.trim()).toBe("false");
+  });
+
+  it("has the transaction adapters at djps/adapters, which the main entry does not load", async () => {
+    const cjs = await ok(
+      "node",
+      [
+        "-e",
+        "const d = require('djps'); const loaded = () => Object.keys(require.cache).some((p) => p.endsWith('adapters.cjs'));" +
+          "const before = loaded(); const a = require('djps/adapters'); console.log(before, loaded(), typeof a.kyselyClient, typeof a.drizzleClient, typeof a.knexClient, typeof a.prismaClient);" +
+          "try { a.knexClient({}) } catch (e) { console.log(e instanceof d.ValidationError, e.field) }",
+      ],
+      project,
+    );
+    expect(cjs.stdout.trim()).toBe("false true function function function function\ntrue transaction");
+    await writeFile(join(project, "check-adapters.mjs"), 'import { kyselyClient, prismaClient } from "djps/adapters";\nconsole.log(typeof kyselyClient, typeof prismaClient);\n');
+    expect((await ok("node", ["check-adapters.mjs"], project)).stdout.trim()).toBe("function function");
+    const index = await readFile(join(project, "node_modules", "djps", "dist", "index.js"), "utf8");
+    expect(index).not.toMatch(/adapters\.js/);
   });
 
   it("serves the HTTP API with djps serve, with a key from npx djps keys create", async () => {
