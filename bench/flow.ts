@@ -4,6 +4,7 @@
  * each version (or DATABASE_URL).
  *
  *   npx tsx bench/flow.ts [--jobs=30000] [--reps=3] [--concurrency=10] [--pg=18,15]
+ *                         [--scenarios=unlimited,limit-50,...] [--no-wait]
  *
  * Scenarios, each a drain of --jobs no-op jobs by one in-process worker
  * serving only that queue, interleaved across repetitions:
@@ -27,6 +28,8 @@ const { values } = parseArgs({
     reps: { type: "string", default: "3" },
     concurrency: { type: "string", default: "10" },
     pg: { type: "string", default: "18,15" },
+    scenarios: { type: "string" },
+    "no-wait": { type: "boolean", default: false },
   },
 });
 const JOBS = Number(values.jobs);
@@ -40,12 +43,13 @@ interface Scenario {
   group(i: number): string | undefined;
 }
 
-const scenarios: Scenario[] = [
+const allScenarios: Scenario[] = [
   { name: "unlimited", concurrency: CONCURRENCY, setup: async () => {}, group: () => undefined },
-  { name: "limit-50", concurrency: 100, setup: (q) => q.setLimits("bench", { concurrency: 50 }).then(() => {}), group: () => undefined },
-  { name: "groups-1000 serial", concurrency: CONCURRENCY, setup: (q) => q.setLimits("bench", { group: { concurrency: 1 } }).then(() => {}), group: (i) => `g${i % 1000}` },
-  { name: "groups-1000 fair", concurrency: CONCURRENCY, setup: async () => {}, group: (i) => `g${i % 1000}` },
+  { name: "limit-50 (concurrency limit 50)", concurrency: 100, setup: (q) => q.setLimits("bench", { concurrency: 50 }).then(() => {}), group: () => undefined },
+  { name: "groups-serial (1,000 groups, limit 1)", concurrency: CONCURRENCY, setup: (q) => q.setLimits("bench", { group: { concurrency: 1 } }).then(() => {}), group: (i) => `g${i % 1000}` },
+  { name: "groups-fair (1,000 groups, no limit)", concurrency: CONCURRENCY, setup: async () => {}, group: (i) => `g${i % 1000}` },
 ];
+const scenarios = values.scenarios === undefined ? allScenarios : allScenarios.filter((s) => values.scenarios!.split(",").includes(s.name.split(" ")[0]!));
 
 async function fresh(url: string, schema: string): Promise<void> {
   const admin = new pg.Client({ connectionString: url });
@@ -132,8 +136,12 @@ for (const version of versions) {
   for (const scenario of scenarios) {
     const r = results.get(scenario.name)!;
     console.log(
-      `${scenario.name.padEnd(20)} c${String(scenario.concurrency).padEnd(4)} median ${Math.round(median(r))} jobs/s (min ${Math.round(Math.min(...r))}, max ${Math.round(Math.max(...r))})`,
+      `${scenario.name.padEnd(40)} c${String(scenario.concurrency).padEnd(4)} median ${Math.round(median(r))} jobs/s (min ${Math.round(Math.min(...r))}, max ${Math.round(Math.max(...r))})`,
     );
+  }
+  if (values["no-wait"]) {
+    await server?.stop();
+    continue;
   }
   const waits = await newGroupWait(url, 100_000, 10);
   console.log(

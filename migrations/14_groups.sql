@@ -320,22 +320,27 @@ BEGIN
         FROM g WHERE g.queue IS NOT NULL)
       SELECT g.queue FROM g WHERE g.queue IS NOT NULL);
   ELSE
+    -- A correlated subquery with LIMIT 1, not EXISTS: the planner would turn
+    -- EXISTS into a join that reads the whole index instead of one probe.
     v_grouped := ARRAY(
       SELECT q.name FROM unnest(p_queues) AS q(name)
-      WHERE EXISTS (SELECT 1 FROM jobs AS j
-                    WHERE j.queue = q.name AND j.group_key IS NOT NULL AND j.status IN ('queued', 'failed', 'running')));
+      WHERE (SELECT true FROM jobs AS j
+             WHERE j.queue = q.name AND j.group_key IS NOT NULL AND j.status IN ('queued', 'failed', 'running')
+             LIMIT 1));
   END IF;
-  v_special := ARRAY(SELECT DISTINCT s.name COLLATE "C" FROM unnest(v_limited || v_grouped) AS s(name)
-                     WHERE s.name <> ALL(v_paused) AND (p_queues IS NULL OR s.name = ANY(p_queues))
-                     ORDER BY 1);
-  FOREACH v_queue IN ARRAY v_special LOOP
-    EXIT WHEN v_budget <= 0;
-    SELECT * INTO v_take FROM queue_claim_limited(v_queue, p_types, v_budget);
-    v_ids := v_ids || v_take.ids;
-    v_started := v_started || array_fill(v_take.started, ARRAY[cardinality(v_take.ids)]);
-    v_budget := v_budget - cardinality(v_take.ids);
-    v_free_at := least(v_free_at, v_take.rate_free_at);
-  END LOOP;
+  IF cardinality(v_limited) > 0 OR cardinality(v_grouped) > 0 THEN
+    v_special := ARRAY(SELECT DISTINCT s.name COLLATE "C" FROM unnest(v_limited || v_grouped) AS s(name)
+                       WHERE s.name <> ALL(v_paused) AND (p_queues IS NULL OR s.name = ANY(p_queues))
+                       ORDER BY 1);
+    FOREACH v_queue IN ARRAY v_special LOOP
+      EXIT WHEN v_budget <= 0;
+      SELECT * INTO v_take FROM queue_claim_limited(v_queue, p_types, v_budget);
+      v_ids := v_ids || v_take.ids;
+      v_started := v_started || array_fill(v_take.started, ARRAY[cardinality(v_take.ids)]);
+      v_budget := v_budget - cardinality(v_take.ids);
+      v_free_at := least(v_free_at, v_take.rate_free_at);
+    END LOOP;
+  END IF;
   IF cardinality(v_limited) > 0 THEN
     -- Limited queues are never claimed by the walk below.
     v_paused := v_paused || v_limited;
