@@ -293,7 +293,7 @@ describe.skipIf(!process.env.DJPS_TEST_PACK)("the packed package", () => {
 
   // Bun, fetched from npm by npx at a pinned version: slow the first time and
   // needs the registry, so only when DJPS_TEST_BUN=1 (CI sets it for one run).
-  it.skipIf(!process.env.DJPS_TEST_BUN)("runs under Bun: the CLI migrates, a Worker runs a job, djps/testing drains, require and import", async () => {
+  it.skipIf(!process.env.DJPS_TEST_BUN)("runs under Bun: the CLI migrates, LISTEN wakes a Worker that runs a job, djps/testing drains, require and import", async () => {
     const bun = (args: string[], env?: NodeJS.ProcessEnv) => ok("npx", ["-y", "--package", `bun@${BUN_VERSION}`, "--", "bun", ...args], project, 120_000, env);
     const bunSchema = `${schema}_bun`;
     const cli = join("node_modules", "djps", "dist", "cli.js");
@@ -308,10 +308,14 @@ describe.skipIf(!process.env.DJPS_TEST_PACK)("the packed package", () => {
           "const queue = new Queue(connection);\n" +
           "let ran;\n" +
           "const started = new Promise((resolve) => (ran = resolve));\n" +
-          "const worker = new Worker({ bun_check: async (p) => (ran(), p.n * 2) }, { ...connection, pollIntervalMs: 50 });\n" +
+          // Polling once a minute: only the NOTIFY of the enqueue, through the
+          // worker's LISTEN connection, can start the job within the deadline.
+          "const worker = new Worker({ bun_check: async (p) => (ran(), p.n * 2) }, { ...connection, pollIntervalMs: 60_000 });\n" +
           "await worker.start();\n" +
           'const { job } = await queue.enqueue("bun_check", { n: 21 });\n' +
+          'const deadline = setTimeout(() => { console.log("not woken by LISTEN"); process.exit(1); }, 15_000);\n' +
           "await started;\n" +
+          "clearTimeout(deadline);\n" +
           "await worker.stop();\n" +
           "const done = await queue.getJob(job.id);\n" +
           'await queue.enqueue("bun_drain", { n: 1 });\n' +
