@@ -22,6 +22,8 @@ import { freePort } from "./support/postgres.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
+/** The Bun the packed package is tried on (see docs/operations.md, Runtimes). */
+const BUN_VERSION = "1.4.5";
 
 /** Copies the files a clone would have: tracked or untracked, but not ignored (dist/, node_modules/...). */
 async function copyClone(to: string): Promise<void> {
@@ -143,10 +145,19 @@ describe.skipIf(!process.env.DJPS_TEST_PACK)("the packed package", () => {
       "dist/dashboard/app.css",
       "package.json",
       "README.md",
+      "LICENSE",
     ]) {
       expect(files, path).toContain(path);
     }
     expect(files.filter((f) => f.startsWith("src/") || f.startsWith("test/"))).toEqual([]);
+  });
+
+  it("is checked with the same Node as the suite (the node, npm and npx on PATH)", async () => {
+    // CI runs this file on several Node versions by putting one first on PATH:
+    // the commands below must run that one, not the machine's.
+    expect((await ok("node", ["-p", "process.version"], project)).stdout.trim()).toBe(process.version);
+    const npm = JSON.parse((await ok("npm", ["version", "--json"], project)).stdout) as { node: string };
+    expect(`v${npm.node}`).toBe(process.version);
   });
 
   it("works with require (CommonJS)", async () => {
@@ -306,6 +317,47 @@ describe.skipIf(!process.env.DJPS_TEST_PACK)("the packed package", () => {
       const exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
       child.kill("SIGTERM");
       expect(await exited).toBe(0);
+    }
+  });
+
+  // Bun, fetched from npm by npx at a pinned version: slow the first time and
+  // needs the registry, so only when DJPS_TEST_BUN=1 (CI sets it for one run).
+  it.skipIf(!process.env.DJPS_TEST_BUN)("runs under Bun: the CLI migrates, LISTEN wakes a Worker that runs a job, djps/testing drains, require and import", async () => {
+    const bun = (args: string[], env?: NodeJS.ProcessEnv) => ok("npx", ["-y", "--package", `bun@${BUN_VERSION}`, "--", "bun", ...args], project, 120_000, env);
+    const bunSchema = `${schema}_bun`;
+    const cli = join("node_modules", "djps", "dist", "cli.js");
+    try {
+      const migrated = await bun([cli, "migrate", "--database-url", databaseUrl(), "--schema", bunSchema]);
+      expect(migrated.stdout).toContain(`applied 1_init.sql to schema ${bunSchema}`);
+      await writeFile(
+        join(project, "check-bun.mjs"),
+        'import { Queue, Worker } from "djps";\n' +
+          'import { drain } from "djps/testing";\n' +
+          "const connection = { connectionString: process.env.DATABASE_URL, schema: process.env.DJPS_SCHEMA };\n" +
+          "const queue = new Queue(connection);\n" +
+          "let ran;\n" +
+          "const started = new Promise((resolve) => (ran = resolve));\n" +
+          // Polling once a minute: only the NOTIFY of the enqueue, through the
+          // worker's LISTEN connection, can start the job within the deadline.
+          "const worker = new Worker({ bun_check: async (p) => (ran(), p.n * 2) }, { ...connection, pollIntervalMs: 60_000 });\n" +
+          "await worker.start();\n" +
+          'const { job } = await queue.enqueue("bun_check", { n: 21 });\n' +
+          'const deadline = setTimeout(() => { console.log("not woken by LISTEN"); process.exit(1); }, 15_000);\n' +
+          "await started;\n" +
+          "clearTimeout(deadline);\n" +
+          "await worker.stop();\n" +
+          "const done = await queue.getJob(job.id);\n" +
+          'await queue.enqueue("bun_drain", { n: 1 });\n' +
+          "const { runs } = await drain(queue, { bun_drain: (p) => p.n + 1 });\n" +
+          'console.log(typeof Bun === "undefined" ? "not bun" : "bun", done.status, done.result, runs.map((r) => r.outcome + ":" + r.result).join());\n' +
+          "await queue.close();\n",
+      );
+      const env = { DATABASE_URL: databaseUrl(), DJPS_SCHEMA: bunSchema };
+      expect((await bun(["check-bun.mjs"], env)).stdout.trim()).toBe("bun succeeded 42 succeeded:2");
+      const required = await bun(["-e", "const d = require('djps'); const t = require('djps/testing'); const h = require('djps/http'); console.log(typeof d.Worker, typeof t.drain, typeof h.createHandler)"]);
+      expect(required.stdout.trim()).toBe("function function function");
+    } finally {
+      await admin.query(`DROP SCHEMA IF EXISTS "${bunSchema}" CASCADE`).catch(() => {});
     }
   });
 });
