@@ -380,6 +380,48 @@ BEGIN
 END
 $$;
 
+-- A grouped job released without a delay (a worker's shutdown cut its
+-- handler off, or the handler snoozed for 0 ms) keeps its run_at, and with
+-- it its place in its group's line: otherwise the jobs behind it would start
+-- first. A snooze with a delay moves it, as for any job.
+CREATE OR REPLACE FUNCTION job_snooze(p_ids uuid[], p_attempts integer[], p_delays_ms double precision[], p_worker text, p_channel text)
+RETURNS TABLE (id uuid, run_at timestamptz)
+LANGUAGE plpgsql
+SET enable_seqscan = off
+SET enable_bitmapscan = off
+SET enable_nestloop = off
+SET enable_mergejoin = off
+SET enable_hashjoin = on
+SET jit = off
+SET search_path FROM CURRENT
+AS $$
+#variable_conflict use_column
+BEGIN
+  RETURN QUERY
+  WITH upd AS (
+    UPDATE jobs AS j
+    SET status = 'queued',
+        run_at = CASE WHEN j.group_key IS NOT NULL AND u.delay_ms <= 0 THEN least(j.run_at, now())
+                      ELSE now() + u.delay_ms * interval '1 millisecond' END,
+        max_attempts = j.max_attempts + 1, locked_by = NULL, locked_until = NULL, updated_at = now()
+    FROM unnest(p_ids, p_attempts, p_delays_ms) AS u(id, attempt, delay_ms)
+    WHERE j.id = ANY(p_ids) AND j.id = u.id
+      AND j.status = 'running' AND j.locked_by = p_worker AND j.attempts = u.attempt
+    RETURNING j.id, j.run_at, j.queue
+  ), wake AS (
+    -- Due again now, or a limited queue with a slot free.
+    SELECT pg_notify(p_channel, w.queue) FROM (
+      SELECT upd.queue FROM upd WHERE p_channel IS NOT NULL AND upd.run_at <= now()
+      UNION
+      SELECT q.name FROM queues AS q
+      WHERE p_channel IS NOT NULL AND q.name IN (SELECT upd.queue FROM upd) AND q.paused_at IS NULL
+        AND (q.concurrency_limit IS NOT NULL OR q.rate_limit IS NOT NULL)
+    ) AS w
+  )
+  SELECT upd.id, upd.run_at FROM upd WHERE (SELECT count(*) FROM wake) >= 0;
+END
+$$;
+
 -- enqueue() takes a `group` option (a string of 1 to 256 characters), as
 -- queue.enqueue() does.
 CREATE OR REPLACE FUNCTION enqueue(p_type text, p_payload jsonb DEFAULT 'null', p_options jsonb DEFAULT '{}')

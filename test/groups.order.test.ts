@@ -1,6 +1,6 @@
 import pg from "pg";
 import { beforeEach, describe, expect, it } from "vitest";
-import type { Queue } from "../src/index.js";
+import type { JobContext, Queue } from "../src/index.js";
 import { useTestBed } from "./support/bed.js";
 import { waitFor, type TestSchema } from "./support/db.js";
 import { groupSampler, groupedExecutions, maxOverlap } from "./support/limits.js";
@@ -146,6 +146,34 @@ describe("a group limit of 1", () => {
     await waitFor(async () => (await count("status = 'succeeded'")) === 1, "the second job to succeed");
     expect(started).toEqual(["first", "first", "second"]);
     expect(await count("status = 'dead'")).toBe(1);
+  });
+});
+
+describe("a group's order across a worker's shutdown", () => {
+  it("keeps a job cut off by shutdown first in its group's line", async () => {
+    await queue.setLimits("events", { group: { concurrency: 1 } });
+    const started: string[] = [];
+    let first = true;
+    const step = async (input: unknown, ctx: JobContext) => {
+      const name = input as string;
+      started.push(name);
+      if (name === "a1" && first) {
+        first = false;
+        // Hangs until shutdown aborts it.
+        await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve, { once: true }));
+        throw ctx.signal.reason;
+      }
+    };
+    const leaving = bed.worker({ step }, { concurrency: 2 });
+    await leaving.start();
+    await queue.enqueueMany(["a1", "a2", "a3"].map((name) => ({ type: "step", payload: name, options: { queue: "events", group: "a" } })));
+    await waitFor(() => started.includes("a1"), "a1 to start");
+    await leaving.stop({ timeoutMs: 50 });
+    expect(await count("status = 'queued'")).toBe(3);
+    const staying = bed.worker({ step }, { concurrency: 2 });
+    await staying.start();
+    await waitFor(async () => (await count("status = 'succeeded'")) === 3, "the three jobs to succeed");
+    expect(started).toEqual(["a1", "a1", "a2", "a3"]);
   });
 });
 
