@@ -127,6 +127,8 @@ export const listJobsOptionsSchema = z.strictObject(
     queue: nameSchema.optional(),
     /** Only jobs of this type. @default every type */
     type: nameSchema.optional(),
+    /** Only jobs of this group (the `group` enqueue option). @default every group, and jobs without one */
+    group: groupKeySchema.optional(),
     /** The most jobs in a page, 1 to 1000. @default 100 */
     limit: intSchema(1, 1000).optional(),
     /** The `nextCursor` of the previous page. */

@@ -260,7 +260,7 @@ export class Queue<S extends JobSchemas = {}> extends TypedEmitter<QueueEvents> 
     const onlyDead = statuses !== null && statuses.length > 0 && statuses.every((s) => s === "dead");
     const statement = onlyDead ? jobListDead : jobList;
     return this.#track(async () => {
-      const rows = await statement(this.#pooled, { statuses, queue: opts.queue ?? null, type: opts.type ?? null, cursor, limit: limit + 1 });
+      const rows = await statement(this.#pooled, { statuses, queue: opts.queue ?? null, type: opts.type ?? null, group: opts.group ?? null, cursor, limit: limit + 1 });
       const jobs = rows.slice(0, limit).map(jobFromRow);
       return { jobs, nextCursor: rows.length > limit ? jobs[jobs.length - 1]!.id : null };
     });

@@ -46,6 +46,8 @@ describe("the group option", () => {
     const { rows } = await db.pool.query(`SELECT * FROM "${db.schema}".enqueue('t', '5', '{"group": "tenant-3"}')`);
     expect((await queue.getJob(rows[0].id))!.group).toBe("tenant-3");
     expect((await queue.listJobs({ limit: 10 })).jobs.map((j) => j.group).sort()).toEqual([null, "tenant-1", "tenant-2", "tenant-2", "tenant-3"].sort());
+    expect((await queue.listJobs({ group: "tenant-2" })).jobs.map((j) => j.payload)).toEqual([4, 2]);
+    await expect(queue.listJobs({ group: "" })).rejects.toThrow(/`options\.group`/);
   });
 
   it("refuses a bad group before any SQL, naming the field, in the library and in SQL", async () => {

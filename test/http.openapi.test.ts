@@ -75,7 +75,7 @@ describe("GET /openapi.json", () => {
     expect(enqueue.properties.runAt).toMatchObject({ type: "string", format: "date-time" });
     expect(doc.components.schemas.BatchRequest.properties.jobs).toMatchObject({ minItems: 1, maxItems: 1000, items: { $ref: "#/components/schemas/EnqueueRequest" } });
     const list = doc.paths["/jobs"].get.parameters.map((p: any) => p.name);
-    expect(list).toEqual(["status", "queue", "type", "cursor", "limit"]);
+    expect(list).toEqual(["status", "queue", "type", "group", "cursor", "limit"]);
     expect(doc.paths["/jobs"].post.responses["201"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/EnqueueResult" });
     expect(doc.paths["/jobs"].post.responses["400"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/Error" });
   });

@@ -8,6 +8,7 @@ const flagFor: Record<string, string> = {
   ...COMMON_FLAGS,
   "options.queue": "--queue",
   "options.type": "--type",
+  "options.group": "--group",
   "options.limit": "--limit",
   "options.cursor": "--cursor",
   id: "ID",
@@ -29,7 +30,7 @@ export function parseCount(text: string | undefined, flag: string, command: stri
 const list: Command = {
   name: "list",
   summary: "List jobs, newest first",
-  help: `Usage: djps jobs list [--status S] [--queue Q] [--type T] [--limit N] [--cursor ID] [options]
+  help: `Usage: djps jobs list [--status S] [--queue Q] [--type T] [--group G] [--limit N] [--cursor ID] [options]
 
 Lists jobs newest first, a page at a time. With more jobs than --limit, the
 last line (or "nextCursor" in JSON) gives the --cursor of the next page.
@@ -38,6 +39,7 @@ Options:
   --status S          Only this state (${JOB_STATUSES.join(", ")}); repeat for several
   --queue Q           Only this named queue
   --type T            Only this job type
+  --group G           Only jobs of this group
   --limit N           Jobs per page, 1 to 1000 (default: 50)
   --cursor ID         Continue after this job id (from the previous page)
 ${COMMON_HELP}
@@ -53,6 +55,7 @@ Example:
         status: { type: "string", multiple: true },
         queue: { type: "string" },
         type: { type: "string" },
+        group: { type: "string" },
         limit: { type: "string" },
         cursor: { type: "string" },
       },
@@ -72,6 +75,7 @@ Example:
           status: values.status as JobStatus[] | undefined,
           queue: values.queue,
           type: values.type,
+          group: values.group,
           limit: parseCount(values.limit, "--limit", command) ?? 50,
           cursor: values.cursor,
         }),

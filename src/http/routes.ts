@@ -236,8 +236,8 @@ export const routes: readonly Route[] = [
     query: listQuerySchema,
     responses: { 200: { description: "A page of jobs.", schema: jobPageResponse }, ...readErrors },
     async run(ctx: RouteContext<z.output<typeof listQuerySchema>>) {
-      const { status, queue, type, cursor, limit } = ctx.query;
-      return json(200, await listInScope(ctx, queue, { status, type, cursor, limit }));
+      const { status, queue, type, group, cursor, limit } = ctx.query;
+      return json(200, await listInScope(ctx, queue, { status, type, group, cursor, limit }));
     },
   },
   {

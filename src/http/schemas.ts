@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { enqueueOptionsShape, idempotencyKeySchema, intSchema, limitsSchema, nameSchema, statusSchema } from "../options.js";
+import { enqueueOptionsShape, groupKeySchema, idempotencyKeySchema, intSchema, limitsSchema, nameSchema, statusSchema } from "../options.js";
 import { JOB_STATUSES } from "../states.js";
 
 /**
@@ -102,10 +102,11 @@ export const listQuerySchema = z.strictObject(
     status: statusParam,
     queue: nameSchema.optional().meta({ description: "Only jobs of this queue." }),
     type: nameSchema.optional().meta({ description: "Only jobs of this type." }),
+    group: groupKeySchema.optional().meta({ description: "Only jobs of this group." }),
     cursor: cursorParam,
     limit: limitParam,
   },
-  { error: "query parameters status, queue, type, cursor, limit" },
+  { error: "query parameters status, queue, type, group, cursor, limit" },
 );
 
 export const deadListQuerySchema = z.strictObject(

@@ -7,6 +7,7 @@ interface ListParams {
   statuses: readonly JobStatus[] | null;
   queue: string | null;
   type: string | null;
+  group: string | null;
   /** The id to continue after (older than), null for the newest. */
   cursor: string | null;
   limit: number;
@@ -18,10 +19,11 @@ WHERE ${statusFilter}
   AND ($2::text IS NULL OR queue = $2::text)
   AND ($3::text IS NULL OR type = $3::text)
   AND ($4::uuid IS NULL OR id < $4::uuid)
+  AND ($6::text IS NULL OR group_key = $6::text)
 ORDER BY id DESC
 LIMIT $5`;
 
-const listValues = (p: ListParams) => [p.statuses, p.queue, p.type, p.cursor, p.limit];
+const listValues = (p: ListParams) => [p.statuses, p.queue, p.type, p.cursor, p.limit, p.group];
 
 /**
  * A page of jobs, newest first, by keyset on the time-ordered id (no OFFSET,
