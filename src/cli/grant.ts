@@ -6,7 +6,8 @@ const help = `Usage: djps grant --role ROLE [--database-url URL] [--schema NAME]
 
 Gives a runtime role what Queue and Worker need in the djps schema, and no
 more: usage of the schema; SELECT, INSERT, UPDATE and DELETE on its jobs,
-queues and schedules tables (retention deletes finished jobs); SELECT only
+queues, schedules, api_keys and workers tables (retention deletes finished
+jobs); SELECT only
 on the migrations bookkeeping (to check the schema version); and EXECUTE on
 its functions. Such a role cannot drop, alter or truncate the tables, nor
 change the bookkeeping. Run it as the schema's owner (the role that ran
