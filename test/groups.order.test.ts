@@ -2,7 +2,7 @@ import pg from "pg";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { JobContext, Queue } from "../src/index.js";
 import { useTestBed } from "./support/bed.js";
-import { waitFor, type TestSchema } from "./support/db.js";
+import { countJobs, type TestSchema, waitFor } from "./support/db.js";
 import { groupSampler, groupedExecutions, maxOverlap } from "./support/limits.js";
 import { createExecutionsTable, overlappingExecutions, readExecutions, recordingHandler } from "./support/processes.js";
 
@@ -22,10 +22,7 @@ beforeEach(async () => {
   recorder = new pg.Pool({ connectionString: db.url, max: 24 });
 });
 
-const count = async (where: string): Promise<number> => {
-  const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM "${db.schema}".jobs WHERE ${where}`);
-  return rows[0].n;
-};
+const count = (where: string, values: unknown[] = []): Promise<number> => countJobs(db, where, values);
 
 /** Starts `n` in-process workers of different sizes recording every execution; returns the trouble they report. */
 async function startWorkers(sizes: readonly number[], jobMs: number): Promise<string[]> {

@@ -2,7 +2,7 @@ import pg from "pg";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { JobContext, Queue } from "../src/index.js";
 import { useTestBed } from "./support/bed.js";
-import { waitFor, type TestSchema } from "./support/db.js";
+import { countJobs, type TestSchema, waitFor } from "./support/db.js";
 import { maxOverlap, runningSampler } from "./support/limits.js";
 import { createExecutionsTable, overlappingExecutions, readExecutions, recordingHandler } from "./support/processes.js";
 
@@ -23,10 +23,7 @@ beforeEach(async () => {
   recorder = new pg.Pool({ connectionString: db.url, max: 24 });
 });
 
-const count = async (where: string, values: unknown[] = []): Promise<number> => {
-  const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM "${db.schema}".jobs WHERE ${where}`, values);
-  return rows[0].n;
-};
+const count = (where: string, values: unknown[] = []): Promise<number> => countJobs(db, where, values);
 
 describe("a concurrency limit", () => {
   it("holds for 4 workers racing on a limited queue, while an unlimited one beside it runs wider", async () => {

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Queue } from "../src/index.js";
 import { useTestBed } from "./support/bed.js";
-import { waitFor, type TestSchema } from "./support/db.js";
+import { countJobs, type TestSchema, waitFor } from "./support/db.js";
 
 // How limits meet the rest (docs/flow-control.md): a failed job waiting for
 // its retry does not count as running; a paused limited queue is not claimed
@@ -13,10 +13,7 @@ let db: TestSchema;
 let queue: Queue;
 beforeEach(() => void ({ db, queue } = bed));
 
-const count = async (where: string): Promise<number> => {
-  const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM "${db.schema}".jobs WHERE ${where}`);
-  return rows[0].n;
-};
+const count = (where: string, values: unknown[] = []): Promise<number> => countJobs(db, where, values);
 
 describe("limits and", () => {
   it("retries: a failed job waiting for its retry does not hold the queue's only slot", async () => {

@@ -2,7 +2,7 @@ import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Queue } from "../src/index.js";
 import { useTestBed } from "./support/bed.js";
-import { waitFor, type TestSchema } from "./support/db.js";
+import { countJobs, type TestSchema, waitFor } from "./support/db.js";
 import { maxOverlap, runningSampler } from "./support/limits.js";
 import { createExecutionsTable, killAllChildren, overlappingExecutions, readExecutions, recordingHandler, spawnWorker } from "./support/processes.js";
 
@@ -25,10 +25,7 @@ afterEach(async () => {
   await killAllChildren();
 });
 
-const count = async (where: string): Promise<number> => {
-  const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM "${db.schema}".jobs WHERE ${where}`);
-  return rows[0].n;
-};
+const count = (where: string, values: unknown[] = []): Promise<number> => countJobs(db, where, values);
 
 describe("limits across processes", () => {
   it("two worker processes and an in-process worker never run more than the limit at once; each job runs once", async () => {

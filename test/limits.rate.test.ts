@@ -2,7 +2,7 @@ import pg from "pg";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Queue } from "../src/index.js";
 import { useTestBed } from "./support/bed.js";
-import { waitFor, type TestSchema } from "./support/db.js";
+import { countJobs, type TestSchema, waitFor } from "./support/db.js";
 import { maxStartsPerWindow } from "./support/limits.js";
 import { createExecutionsTable, readExecutions, recordingHandler } from "./support/processes.js";
 
@@ -22,10 +22,7 @@ beforeEach(async () => {
   recorder = new pg.Pool({ connectionString: db.url, max: 12 });
 });
 
-const count = async (where: string): Promise<number> => {
-  const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM "${db.schema}".jobs WHERE ${where}`);
-  return rows[0].n;
-};
+const count = (where: string, values: unknown[] = []): Promise<number> => countJobs(db, where, values);
 
 describe("a rate limit", () => {
   it("never lets more than its limit start in any window of its interval, with 3 workers racing", async () => {

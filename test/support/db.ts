@@ -33,6 +33,12 @@ export interface TestSchema {
   drop(): Promise<void>;
 }
 
+/** How many jobs of the schema match a WHERE clause (`values` are its parameters). */
+export async function countJobs(db: Pick<TestSchema, "pool" | "schema">, where: string, values: unknown[] = []): Promise<number> {
+  const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM "${db.schema}".jobs WHERE ${where}`, values);
+  return rows[0].n;
+}
+
 /** Creates and migrates a schema of its own for a test file. */
 export async function migratedSchema(prefix?: string): Promise<TestSchema> {
   const url = databaseUrl();
