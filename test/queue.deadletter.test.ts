@@ -62,8 +62,8 @@ describe("dead-letter tools", () => {
     const client = await db.pool.connect();
     try {
       await client.query("SET plan_cache_mode = force_generic_plan");
-      await client.query(`PREPARE dead_page(text[], text, text, uuid, int) AS ${jobListDead.statement(db.schema).text}`);
-      const { rows } = await client.query(`EXPLAIN (FORMAT JSON) EXECUTE dead_page('{dead}', NULL, NULL, NULL, 51)`);
+      await client.query(`PREPARE dead_page(text[], text, text, uuid, int, text) AS ${jobListDead.statement(db.schema).text}`);
+      const { rows } = await client.query(`EXPLAIN (FORMAT JSON) EXECUTE dead_page('{dead}', NULL, NULL, NULL, 51, NULL)`);
       expect(JSON.stringify(rows[0]["QUERY PLAN"])).toContain('"Index Name":"jobs_dead_idx"');
     } finally {
       await client.query("DEALLOCATE ALL; RESET plan_cache_mode");

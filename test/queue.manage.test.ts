@@ -252,7 +252,7 @@ describe("listJobs", () => {
       [{ type: 5 }, "options.type", /^Expected `options.type` to be a name/],
       [{ cursor: "abc" }, "options.cursor", /^Expected `options.cursor` to be a job id \(a UUID string\), got `"abc"` \(string\)$/],
       [{ cursor: 5 }, "options.cursor", /^Expected `options.cursor` to be a cursor returned by listJobs, got `5` \(number\)$/],
-      [{ limt: 5 }, "options.limt", /^Expected the keys of `options` to be one of `status`, `queue`, `type`, `limit`, `cursor`, got unknown `limt` \(did you mean `limit`\?\)$/],
+      [{ limt: 5 }, "options.limt", /^Expected the keys of `options` to be one of `status`, `queue`, `type`, `group`, `limit`, `cursor`, got unknown `limt` \(did you mean `limit`\?\)$/],
       ["all", "options", /^Expected `options` to be an options object, got `"all"` \(string\)$/],
     ];
     for (const [options, field, message] of cases) {
