@@ -21,6 +21,11 @@ ALTER TABLE jobs
   ADD COLUMN group_key text COLLATE "C",
   ADD CONSTRAINT jobs_group_key_check CHECK (group_key IS NULL OR length(group_key) BETWEEN 1 AND 256);
 
+-- A schedule's jobs may carry a group too.
+ALTER TABLE schedules
+  ADD COLUMN group_key text COLLATE "C",
+  ADD CONSTRAINT schedules_group_key_check CHECK (group_key IS NULL OR length(group_key) BETWEEN 1 AND 256);
+
 ALTER TABLE queues
   ADD COLUMN group_concurrency integer,
   -- The last group the queue's previous claim visited: the next one starts after it.

@@ -28,6 +28,8 @@ export interface Schedule {
   timeoutMs: number | null;
   /** Ticks missed while no worker ran are enqueued when at most this old (0: skipped). */
   backfillMs: number;
+  /** The group of its jobs (see the `group` enqueue option), or null. */
+  group: string | null;
   /** The newest tick enqueued so far. */
   lastTick: Date | null;
   /** The next tick after now. */
@@ -52,6 +54,8 @@ export interface ScheduleOptions {
   timeoutMs?: number;
   /** Enqueue ticks missed while every worker was down, if they are at most this old. @default 0 (skip them) */
   backfillMs?: number;
+  /** The group of the jobs (see the `group` enqueue option and `setLimits`). @default none */
+  group?: string;
 }
 
 /** A tick is late, not missed, for this long: a scheduler pass that comes a little late still enqueues it. */
@@ -97,8 +101,9 @@ export const scheduleOptionsSchema = z.strictObject(
     maxAttempts: enqueueOptionsShape.maxAttempts,
     timeoutMs: enqueueOptionsShape.timeoutMs,
     backfillMs: intSchema(0, 366 * 24 * 3_600_000).optional(),
+    group: enqueueOptionsShape.group,
   },
-  { error: "an options object { timeZone, queue, priority, maxAttempts, timeoutMs, backfillMs }" },
+  { error: "an options object { timeZone, queue, priority, maxAttempts, timeoutMs, backfillMs, group }" },
 );
 
 export { nameSchema as scheduleNameSchema };
@@ -123,6 +128,7 @@ export function defineSchedule(name: unknown, cron: unknown, options: unknown, p
     maxAttempts: opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
     timeoutMs: opts.timeoutMs ?? null,
     backfillMs: opts.backfillMs ?? 0,
+    group: opts.group ?? null,
   };
 }
 
@@ -139,6 +145,7 @@ export function scheduleFromRow(row: ScheduleRow, now = new Date()): Schedule {
     maxAttempts: row.max_attempts,
     timeoutMs: row.timeout_ms,
     backfillMs: row.backfill_ms,
+    group: row.group_key,
     lastTick: row.last_tick,
     nextRunAt: cronOf(row.cron, row.time_zone).nextRun(now),
     createdAt: row.created_at,

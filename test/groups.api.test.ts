@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../src/index.js";
+import { testClock } from "../src/testing/index.js";
 import { useTestBed } from "./support/bed.js";
 import { waitFor } from "./support/db.js";
 
@@ -48,6 +49,20 @@ describe("the group option", () => {
     expect((await queue.listJobs({ limit: 10 })).jobs.map((j) => j.group).sort()).toEqual([null, "tenant-1", "tenant-2", "tenant-2", "tenant-3"].sort());
     expect((await queue.listJobs({ group: "tenant-2" })).jobs.map((j) => j.payload)).toEqual([4, 2]);
     await expect(queue.listJobs({ group: "" })).rejects.toThrow(/`options\.group`/);
+  });
+
+  it("is taken by cron schedules: their ticks' jobs join the group", async () => {
+    const { queue } = bed;
+    const clock = testClock(queue);
+    const schedule = await queue.schedule("per-tenant", "* * * * * *", "t", { tick: true }, { group: "tenant-9" });
+    expect(schedule.group).toBe("tenant-9");
+    expect((await queue.listSchedules())[0]!.group).toBe("tenant-9");
+    await clock.advance(3000);
+    await clock.runSchedules();
+    const jobs = (await queue.listJobs({ type: "t" })).jobs;
+    expect(jobs.length).toBeGreaterThan(0);
+    expect(jobs.every((j) => j.group === "tenant-9")).toBe(true);
+    await expect(queue.schedule("bad", "* * * * *", "t", null, { group: "" })).rejects.toThrow(/`options\.group`/);
   });
 
   it("refuses a bad group before any SQL, naming the field, in the library and in SQL", async () => {

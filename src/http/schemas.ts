@@ -263,6 +263,7 @@ export const schedulesResponse = named(
         maxAttempts: z.int(),
         timeoutMs: z.int().nullable(),
         backfillMs: z.int(),
+        group: z.string().nullable(),
         lastTick: dateTime.nullable(),
         nextRunAt: dateTime.nullable(),
         createdAt: dateTime,

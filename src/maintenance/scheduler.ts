@@ -52,6 +52,7 @@ export function schedulerDuty(ctx: DutyContext, intervalMs: number): SchedulerDu
         lastTick: ticks[ticks.length - 1]!,
         channel: ctx.channel,
         traceContext: span?.traceContext ?? null,
+        group: schedule.group,
       }).catch((error: unknown) => {
         span?.end([], error);
         throw error;

@@ -1,7 +1,7 @@
 import { query } from "./query.js";
 
 export const SCHEDULE_COLUMNS =
-  "name, cron, time_zone, type, payload, queue, priority, max_attempts, timeout_ms, backfill_ms::float8 AS backfill_ms, last_tick, created_at, updated_at";
+  "name, cron, time_zone, type, payload, queue, priority, max_attempts, timeout_ms, backfill_ms::float8 AS backfill_ms, last_tick, created_at, updated_at, group_key";
 
 /** A `schedules` row as `SCHEDULE_COLUMNS` selects it. */
 export interface ScheduleRow {
@@ -18,6 +18,7 @@ export interface ScheduleRow {
   last_tick: Date | null;
   created_at: Date;
   updated_at: Date;
+  group_key: string | null;
 }
 
 /** Schedules by name (byte order): the one named, or all with a null name. */

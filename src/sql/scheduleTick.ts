@@ -29,14 +29,16 @@ export const scheduleTick = query<
     channel: string;
     /** The producer's trace context (see tracing.ts), null for none. */
     traceContext: object | null;
+    /** The jobs' group, null for none. */
+    group: string | null;
   },
   { created: number }
 >(
   "scheduleTick",
   (s) => `WITH ins AS (
   INSERT INTO ${s}.jobs AS j
-    (id, queue, type, payload, priority, run_at, max_attempts, timeout_ms, idempotency_key, trace_context)
-  SELECT u.id, $2, $3, $4::jsonb, $5, now(), $6, $7, u.key, $12::jsonb
+    (id, queue, type, payload, priority, run_at, max_attempts, timeout_ms, idempotency_key, trace_context, group_key)
+  SELECT u.id, $2, $3, $4::jsonb, $5, now(), $6, $7, u.key, $12::jsonb, $13
   FROM unnest($8::uuid[], $9::text[]) AS u(id, key)
   ORDER BY u.key COLLATE "C"
   ON CONFLICT (type, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
@@ -49,5 +51,5 @@ export const scheduleTick = query<
   SELECT pg_notify($11, $2) WHERE EXISTS (SELECT 1 FROM ins)
 )
 SELECT (SELECT count(*) FROM ins)::int AS created WHERE (SELECT count(*) FROM wake) >= 0`,
-  (p) => [p.name, p.queue, p.type, p.payload, p.priority, p.maxAttempts, p.timeoutMs, p.ids, p.keys, p.lastTick, p.channel, p.traceContext],
+  (p) => [p.name, p.queue, p.type, p.payload, p.priority, p.maxAttempts, p.timeoutMs, p.ids, p.keys, p.lastTick, p.channel, p.traceContext, p.group],
 );

@@ -19,17 +19,18 @@ export const scheduleUpsert = query<
     maxAttempts: number;
     timeoutMs: number | null;
     backfillMs: number;
+    group: string | null;
   },
   ScheduleRow
 >(
   "scheduleUpsert",
   (s) => `INSERT INTO ${s}.schedules AS s
-  (name, cron, time_zone, type, payload, queue, priority, max_attempts, timeout_ms, backfill_ms)
-VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10)
+  (name, cron, time_zone, type, payload, queue, priority, max_attempts, timeout_ms, backfill_ms, group_key)
+VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11)
 ON CONFLICT (name) DO UPDATE SET
   cron = EXCLUDED.cron, time_zone = EXCLUDED.time_zone, type = EXCLUDED.type, payload = EXCLUDED.payload,
   queue = EXCLUDED.queue, priority = EXCLUDED.priority, max_attempts = EXCLUDED.max_attempts,
-  timeout_ms = EXCLUDED.timeout_ms, backfill_ms = EXCLUDED.backfill_ms, updated_at = now()
+  timeout_ms = EXCLUDED.timeout_ms, backfill_ms = EXCLUDED.backfill_ms, group_key = EXCLUDED.group_key, updated_at = now()
 RETURNING ${SCHEDULE_COLUMNS}`,
-  (p) => [p.name, p.cron, p.timeZone, p.type, p.payload, p.queue, p.priority, p.maxAttempts, p.timeoutMs, p.backfillMs],
+  (p) => [p.name, p.cron, p.timeZone, p.type, p.payload, p.queue, p.priority, p.maxAttempts, p.timeoutMs, p.backfillMs, p.group],
 );
