@@ -109,8 +109,14 @@ DECLARE
   v_states text[] := '{}';
   v_take uuid[];
   v_extra boolean;
+  -- Groups one claim may visit: when most groups have no free slot (their
+  -- jobs failed and wait for retries, say), a claim stops after this many
+  -- and the next one goes on from there, so no claim walks every group.
+  v_visits integer := 0;
+  v_max_visits integer := greatest(8 * p_room, 256);
+  v_bounded boolean := false;
 BEGIN
-  WHILE v_room > 0 AND v_pass < 3 LOOP
+  WHILE v_room > 0 AND v_pass < 3 AND NOT v_bounded LOOP
     v_pass := v_pass + 1;
     v_more := 0;
     v_key := v_start;
@@ -126,6 +132,11 @@ BEGIN
         v_wrapped := true;
         v_key := '';
         CONTINUE;
+      END IF;
+      v_visits := v_visits + 1;
+      IF v_visits > v_max_visits THEN
+        v_bounded := true;
+        EXIT;
       END IF;
       v_key := v_group;
       -- Free slots: a held slot is a running or failed job of the group.
@@ -188,7 +199,11 @@ BEGIN
     v_share := ceil(v_room::numeric / v_more)::integer;
     v_start := coalesce(v_last, v_start);
   END LOOP;
-  IF v_last IS NOT NULL THEN
+  -- Stopped by the bound: the next claim starts after the last group visited.
+  IF v_bounded THEN
+    v_last := v_key;
+  END IF;
+  IF v_last IS NOT NULL AND v_last IS DISTINCT FROM p_queue.group_cursor THEN
     UPDATE queues SET group_cursor = v_last WHERE name = p_queue.name;
   END IF;
   RETURN v_ids;

@@ -155,6 +155,23 @@ describe("a group's claim", () => {
     expect((await claim(["t"], 6)).sort()).toEqual(["a2", "a3", "b1", "b2", "c1", "c2"]);
   });
 
+  it("visits a bounded number of groups per claim, the next claim going on from there", async () => {
+    const { queue, db } = bed;
+    await queue.setLimits("default", { group: { concurrency: 1 } });
+    // 600 groups whose first job failed and waits an hour for its retry: each holds its only slot.
+    const blocked = Array.from({ length: 600 }, (_, g) => `g${String(g).padStart(3, "0")}`);
+    await queue.enqueueMany(blocked.flatMap((group) => ["head", "next"].map((k) => ({ type: "t", payload: { k, group }, options: { group } }))));
+    await db.pool.query(
+      `UPDATE "${db.schema}".jobs SET status = 'failed', attempts = 1, run_at = now() + interval '1 hour' WHERE payload->>'k' = 'head'`,
+    );
+    await queue.enqueue("t", "free", { group: "zz" });
+    // One claim does not walk all 600 blocked groups; the following ones go on from where it stopped.
+    expect(await claim(["t"], 1)).toEqual([]);
+    const taken: unknown[] = [];
+    for (let i = 0; i < 4 && taken.length === 0; i++) taken.push(...(await claim(["t"], 1)));
+    expect(taken).toEqual(["free"]);
+  });
+
   it("runs jobs without a group in a group-limited queue, and grouped jobs in a queue without limits", async () => {
     const { queue } = bed;
     await queue.setLimits("limited", { group: { concurrency: 1 } });
