@@ -68,22 +68,15 @@ function wakeChannel(target: EnqueueTarget): string | null {
   return target.inTransaction || target.wake.lead() ? target.channel : null;
 }
 
-/** Queues given runnable jobs by a statement that did not notify: the trailing NOTIFY wakes them. */
-function trailWake(target: EnqueueTarget, rows: readonly InsertRow[]): void {
-  const queues = rows.filter((r) => r.created && runsNow(r)).map((r) => r.queue);
-  if (queues.length > 0) target.wake.trail(queues);
-}
-
 /**
- * Whether a new row can run now: its run time is not after its creation, or,
- * for a grouped job (whose run time is the clock's at insert, a moment after
- * the transaction's `now()` that is its creation time), not more than a
- * second after it: a delay is never that short unless the caller asked for
- * it, and a wake-up too many costs one claim.
+ * Queues given runnable jobs by a statement that did not notify: the
+ * trailing NOTIFY wakes them. `wake` lists the queues of the jobs the
+ * statement inserted (see `wakeList`), `nowMs` is its `now()`: a queue is
+ * runnable when one of its jobs has no delay, or a `runAt` that time passed.
  */
-function runsNow(row: InsertRow): boolean {
-  const slack = row.group_key === null ? 0 : 1000;
-  return row.run_at.getTime() <= row.created_at.getTime() + slack;
+function trailWake(target: EnqueueTarget, wake: WakeList, nowMs: number): void {
+  const runnable = wake.queues.filter((_, i) => (wake.at[i]?.getTime() ?? nowMs) <= nowMs);
+  if (runnable.length > 0) target.wake.trail(runnable);
 }
 
 /** Inserts one prepared job inside a PRODUCER span (when tracing is on). */
@@ -100,7 +93,7 @@ export async function insertJob(target: EnqueueTarget, job: NewJob): Promise<Enq
   }
   const row = rows[0]!;
   span?.end([row.id]);
-  if (channel === null) trailWake(target, rows);
+  if (channel === null && row.created) trailWake(target, wakeList([job]), row.created_at.getTime());
   return { job: jobFromInsert(job, row), created: row.created };
 }
 
@@ -148,7 +141,6 @@ export async function insertJobs(target: EnqueueTarget, prepared: readonly NewJo
     throw error;
   });
   span?.end(rows.length === 1 ? [rows[0]!.id] : []);
-  if (channel === null) trailWake(target, rows);
   const byId = new Map<string, InsertRow>();
   const byKey = new Map<string, InsertRow>();
   for (const row of rows) {
@@ -156,6 +148,7 @@ export async function insertJobs(target: EnqueueTarget, prepared: readonly NewJo
     else byKey.set(`${row.type}\u0000${row.idempotency_key}`, row);
   }
   const results: EnqueueResult[] = [];
+  const created: NewJob[] = [];
   let insertIndex = 0;
   for (let i = 0; i < prepared.length; i++) {
     if (sources[i] !== i) {
@@ -166,7 +159,10 @@ export async function insertJobs(target: EnqueueTarget, prepared: readonly NewJo
     const job = prepared[i]!;
     const row = (byId.get(ids[insertIndex++]!) ?? byKey.get(`${job.type}\u0000${job.key}`))!;
     results.push({ job: jobFromInsert(job, row), created: row.created });
+    if (row.created) created.push(job);
   }
+  const statementNow = rows.find((row) => row.created)?.created_at;
+  if (channel === null && statementNow !== undefined) trailWake(target, wakeList(created), statementNow.getTime());
   return results;
 }
 
@@ -209,10 +205,7 @@ async function insertKeyless(target: EnqueueTarget, jobs: readonly NewJob[]): Pr
     throw error;
   }
   span?.end(jobs.length === 1 ? [ids.text[0]!] : []);
-  if (channel === null) {
-    const runnable = wake.queues.filter((_, i) => (wake.at[i]?.getTime() ?? nowMs) <= nowMs);
-    if (runnable.length > 0) target.wake.trail(runnable);
-  }
+  if (channel === null) trailWake(target, wake, nowMs);
   return jobs.map((job, i) => ({
     job: jobCreated(job, ids.text[i]!, new Date(job.runAt?.getTime() ?? nowMs + (job.delayMs ?? 0)), new Date(nowMs)),
     created: true,

@@ -55,7 +55,7 @@ describe("groups across processes", () => {
     expect(executions).toHaveLength(total);
     expect(new Set(executions.map((e) => e.job_id)).size).toBe(total);
     expectSerialInOrder(executions, groups);
-    expect(sampled.most).toBe(1);
+    expect(sampled).toBe(1);
     expect(new Set(executions.map((e) => e.worker_id))).toEqual(new Set(["p0", "p1", "local"]));
     expect(children.every((c) => c.alive)).toBe(true);
   });

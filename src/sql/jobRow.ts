@@ -87,7 +87,7 @@ export interface NewJob {
 }
 
 /** Columns the enqueue statements always return: what only the server knows of a new row, and the queue to wake. */
-const INSERT_KNOWN = new Set(["id", "queue", "run_at", "created_at", "group_key"]);
+const INSERT_KNOWN = new Set(["id", "queue", "run_at", "created_at"]);
 
 /**
  * The select list of an enqueue statement over a CTE that returned

@@ -27,20 +27,19 @@ export function maxOverlap(executions: readonly Execution[], openUntil = Infinit
   return most;
 }
 
-/**
- * Samples, until stopped, how many jobs of `queue` the database holds running
- * under a lease that has not passed (what a concurrency limit counts), and
- * keeps the largest count seen.
- */
-export function runningSampler(pool: pg.Pool, schema: string, queue: string): { stop(): Promise<number>; readonly most: number } {
+/** A sampler's handle: the largest value seen so far, and `stop()`, which resolves to it. */
+export interface MaxSampler {
+  stop(): Promise<number>;
+  readonly most: number;
+}
+
+/** Runs a query returning one row `{ n }` until stopped, every couple of milliseconds, and keeps the largest `n`. */
+function sampleMax(pool: pg.Pool, text: string, values: unknown[]): MaxSampler {
   let most = 0;
   let stopped = false;
   const loop = (async () => {
     while (!stopped) {
-      const { rows } = await pool.query(
-        `SELECT count(*)::int AS n FROM "${schema}".jobs WHERE queue = $1 AND status = 'running' AND locked_until > now()`,
-        [queue],
-      );
+      const { rows } = await pool.query(text, values);
       most = Math.max(most, rows[0].n);
       await new Promise((r) => setTimeout(r, 2));
     }
@@ -55,6 +54,15 @@ export function runningSampler(pool: pg.Pool, schema: string, queue: string): { 
       return most;
     },
   };
+}
+
+/**
+ * Samples, until stopped, how many jobs of `queue` the database holds running
+ * under a lease that has not passed (what a concurrency limit counts), and
+ * keeps the largest count seen.
+ */
+export function runningSampler(pool: pg.Pool, schema: string, queue: string): MaxSampler {
+  return sampleMax(pool, `SELECT count(*)::int AS n FROM "${schema}".jobs WHERE queue = $1 AND status = 'running' AND locked_until > now()`, [queue]);
 }
 
 /**
@@ -92,25 +100,11 @@ export async function groupedExecutions(pool: pg.Pool, schema: string): Promise<
  * Samples, until stopped, the most jobs of one group of `queue` the database
  * holds running at once (lease passed or not: a group limit counts them all).
  */
-export function groupSampler(pool: pg.Pool, schema: string, queue: string): { stop(): Promise<{ most: number }> } {
-  let most = 0;
-  let stopped = false;
-  const loop = (async () => {
-    while (!stopped) {
-      const { rows } = await pool.query(
-        `SELECT coalesce(max(n), 0)::int AS n FROM (
-           SELECT count(*) AS n FROM "${schema}".jobs WHERE queue = $1 AND status = 'running' AND group_key IS NOT NULL GROUP BY group_key) g`,
-        [queue],
-      );
-      most = Math.max(most, rows[0].n);
-      await new Promise((r) => setTimeout(r, 2));
-    }
-  })();
-  return {
-    async stop() {
-      stopped = true;
-      await loop;
-      return { most };
-    },
-  };
+export function groupSampler(pool: pg.Pool, schema: string, queue: string): MaxSampler {
+  return sampleMax(
+    pool,
+    `SELECT coalesce(max(n), 0)::int AS n FROM (
+       SELECT count(*) AS n FROM "${schema}".jobs WHERE queue = $1 AND status = 'running' AND group_key IS NOT NULL GROUP BY group_key) g`,
+    [queue],
+  );
 }
